@@ -1,0 +1,8 @@
+"""fleetready's pytest plugin: the modules below are the whole of it."""
+
+pytest_plugins = [
+    "fixtures.options",
+    "fixtures.targets",
+    "fixtures.outcomes",
+    "reports.json_report",
+]
