@@ -4,5 +4,6 @@ pytest_plugins = [
     "fixtures.options",
     "fixtures.targets",
     "fixtures.outcomes",
+    "fixtures.tls_probe",
     "reports.json_report",
 ]
