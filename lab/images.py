@@ -45,6 +45,7 @@ STANDINS = ([f"deis/{c}:v1.13.4" for c in DEIS_COMPONENTS]
 
 
 def _hash(recipe) -> str:
+    recipe = {"prune": rootfs.PRUNE, "recipe": recipe}   # pruning changes the image too
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
 
 

@@ -12,6 +12,8 @@ SOURCES = Path("/etc/apt/sources.list.d/debian.sources")
 SUITE = "bookworm"
 BUILD = CACHE / "build"
 APT_ARCHIVES = CACHE / "apt-archives"   # shared .deb cache: a recipe change downloads only what is new
+PRUNE = ["var/lib/apt/lists/*_*", "var/cache/apt/*.bin", "var/cache/apt/archives/*.deb",
+         "usr/share/doc/*", "usr/share/man/*", "usr/share/locale/*"]
 APT_CONF = 'Acquire::Check-Valid-Until "false";\nAcquire::Check-Date "false";\n'  # dated snapshot mirror
 
 
@@ -83,8 +85,10 @@ def build_rootfs(name: str, packages: list[str], files: dict) -> Path:
     with chroot_mounts(work):
         run(["chroot", str(work), "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install",
              "-y", "-q", "--no-install-recommends", *packages], timeout=1800)
-    for path in work.glob("var/lib/apt/lists/*_*"):
-        path.unlink()   # smaller image; hosts never run apt
+    # Smaller images (hosts never run apt; nobody reads docs there): about half the size.
+    for rel in PRUNE:
+        for path in work.glob(rel):
+            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
     for path in work.glob("etc/ssh/ssh_host_*"):
         path.unlink()   # package postinst made per-image keys; the lab bakes one known key
     for rel, (text, mode) in files.items():

@@ -1,0 +1,1 @@
+def apply(host, scenario): raise NotImplementedError
