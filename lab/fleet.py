@@ -3,6 +3,7 @@ import os
 import secrets
 import shutil
 import socket
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -111,6 +112,7 @@ class Lab:
         self.bridge: str | None = None
         self.files: dict[str, Path] = {}
         self._registry: Registry | None = None
+        self._registry_lock = threading.Lock()
 
     def add_host(self, name: str, kind: str = "sshd", scenario: str | None = None) -> LabHost:
         if kind not in KINDS:
@@ -157,9 +159,11 @@ class Lab:
 
     @property
     def registry(self) -> Registry:
-        if self._registry is None:
-            self._registry = Registry(self.state_dir, self.gateway)
-        return self._registry
+        """The lab's image registry, started on first use."""
+        with self._registry_lock:
+            if self._registry is None:
+                self._registry = Registry(self.state_dir, self.gateway)
+            return self._registry
 
     def down(self) -> None:
         if self._registry:

@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -59,6 +60,8 @@ class Registry:
         self.push_address = f"127.0.0.1:{_free_port()}"
         self._pidfile = state_dir / "registry.pids"
         self._procs = []
+        self._pushed: dict[str, str] = {}
+        self._lock = threading.Lock()   # scenario set-up pushes from several threads
         for addr in (self.push_address, self.address):
             config = state_dir / f"registry-{addr.replace(':', '_')}.yml"
             config.write_text(yaml.safe_dump({
@@ -78,13 +81,16 @@ class Registry:
         as library/NAME; returns the explicit ref a host can also pull directly.
         """
         repo = image_ref if "/" in image_ref.split(":")[0] else f"library/{image_ref}"
-        staged = f"{self.push_address}/{repo}"
-        run(["docker", "tag", image_ref, staged])
-        try:
-            run(["docker", "push", "-q", staged])
-        finally:
-            run(["docker", "rmi", staged], check=False)
-        return f"{self.address}/{repo}"
+        with self._lock:
+            if image_ref not in self._pushed:
+                staged = f"{self.push_address}/{repo}"
+                run(["docker", "tag", image_ref, staged])
+                try:
+                    run(["docker", "push", "-q", staged])
+                finally:
+                    run(["docker", "rmi", staged], check=False)
+                self._pushed[image_ref] = f"{self.address}/{repo}"
+            return self._pushed[image_ref]
 
     def stop(self) -> None:
         for proc in self._procs:
