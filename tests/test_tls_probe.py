@@ -1,0 +1,227 @@
+"""The TLS probe against real TLS servers on loopback: one sound endpoint, one per problem
+code, and one with many defects at once. Every verdict must name exactly its problems."""
+
+import ssl
+import statistics
+import time
+from types import SimpleNamespace
+
+import pytest
+
+from checks import test_tls as tls_check
+from fixtures import tls_probe
+from fixtures.tls_probe import ProbeError, VerdictCache, probe_endpoint
+from tests.tls_servers import (DAY, LEGACY, SERVER_NAME, STRONG, Lab, issue, new_key, now)
+
+TIMEOUT = 2.0
+TIMINGS = []  # (case, seconds) of every probe, summarized when the module ends
+
+
+def _served(lab, key=None, leaf=None, intermediate=True, leaf_kwargs=None, **server):
+    """Port of a TLS server sending `leaf` (default: a sound leaf for key) and maybe the intermediate."""
+    key = key or new_key()
+    leaf = leaf or lab.pki.leaf(key, **(leaf_kwargs or {}))
+    chain = [leaf, lab.pki.inter] if intermediate else [leaf]
+    return lab.tls(chain, key, **server)
+
+
+def _redirect(lab, location):
+    return lab.http(301, [("Location", location)])
+
+
+def build_endpoints(lab):
+    """{case: probe_endpoint keyword arguments}, every server started."""
+    def endpoint(port, **extra):
+        return dict(host="127.0.0.1", port=port, server_name=SERVER_NAME,
+                    ca_file=lab.pki.ca_file, timeout=TIMEOUT, **extra)
+
+    sound = _served(lab)
+    self_key, sha1_key = new_key(), new_key()
+    expiring = _served(lab, leaf_kwargs=dict(not_after=now() + 5 * DAY))
+    return {
+        "sound": endpoint(sound, http_port=_redirect(lab, f"https://{SERVER_NAME}:{sound}/")),
+        "expired": endpoint(_served(lab, leaf_kwargs=dict(not_before=now() - 100 * DAY,
+                                                          not_after=now() - DAY))),
+        "not_yet_valid": endpoint(_served(lab, leaf_kwargs=dict(not_before=now() + DAY))),
+        "self_signed": endpoint(_served(lab, self_key, issue(SERVER_NAME, self_key),
+                                        intermediate=False)),
+        "wrong_name": endpoint(_served(lab, leaf_kwargs=dict(san=("other.test",)))),
+        "expiring_5_days": endpoint(expiring),
+        "expiring_5_days_threshold_3": endpoint(expiring, warning_days=3),
+        "rsa_1024": endpoint(_served(lab, new_key("rsa1024"), ciphers=LEGACY)),
+        "sha1_signed": endpoint(_served(lab, sha1_key, lab.pki.sha1_leaf(sha1_key),
+                                        ciphers=LEGACY)),
+        "no_intermediate": endpoint(_served(lab, intermediate=False)),
+        "tls1_0": endpoint(_served(lab, minimum=ssl.TLSVersion.TLSv1,
+                                   maximum=ssl.TLSVersion.TLSv1, ciphers=LEGACY)),
+        "tls1_1": endpoint(_served(lab, minimum=ssl.TLSVersion.TLSv1_1,
+                                   maximum=ssl.TLSVersion.TLSv1_1, ciphers=LEGACY)),
+        "static_rsa": endpoint(_served(lab, new_key("rsa2048"),
+                                       ciphers=STRONG + ":AES256-GCM-SHA384")),
+        "null_cipher": endpoint(_served(lab, ciphers=STRONG + ":eNULL:@SECLEVEL=0")),
+        "anonymous": endpoint(_served(lab, ciphers=STRONG + ":aNULL:@SECLEVEL=0")),
+        "no_hsts": endpoint(_served(lab, headers=())),
+        "http_serves_200": endpoint(_served(lab), http_port=lab.http(200)),
+        "http_redirects_elsewhere": endpoint(
+            _served(lab), http_port=_redirect(lab, "http://elsewhere.test/")),
+        "plain_http_on_tls_port": endpoint(lab.http(400)),
+        "closed_port": endpoint(lab.closed_port()),
+        "many_defects": endpoint(
+            _served(lab, new_key("rsa1024"), intermediate=False,
+                    leaf_kwargs=dict(san=("other.test",), not_before=now() - 100 * DAY,
+                                     not_after=now() - DAY),
+                    minimum=ssl.TLSVersion.TLSv1, maximum=ssl.TLSVersion.TLSv1_2,
+                    ciphers="ECDHE+AES:AES128-SHA:@SECLEVEL=0", headers=()),
+            http_port=lab.http(200)),
+    }
+
+
+CASES = [  # case, exact problem set, tls_enforced
+    ("sound", set(), True),
+    ("expired", {"cert_expired"}, True),
+    ("not_yet_valid", {"cert_not_yet_valid"}, True),
+    ("self_signed", {"cert_self_signed"}, True),
+    ("wrong_name", {"cert_hostname_mismatch"}, True),
+    ("expiring_5_days", {"cert_expiring_soon"}, True),
+    ("expiring_5_days_threshold_3", set(), True),
+    ("rsa_1024", {"weak_key"}, True),
+    ("sha1_signed", {"sha1_signature"}, True),
+    ("no_intermediate", {"incomplete_chain"}, True),
+    ("tls1_0", {"legacy_protocol_tls1_0"}, True),
+    ("tls1_1", {"legacy_protocol_tls1_1"}, True),
+    ("static_rsa", {"weak_cipher"}, True),
+    ("null_cipher", {"weak_cipher"}, True),
+    ("anonymous", {"weak_cipher"}, True),
+    ("no_hsts", {"no_hsts"}, True),
+    ("http_serves_200", {"no_https_redirect"}, False),
+    ("http_redirects_elsewhere", {"no_https_redirect"}, False),
+    ("plain_http_on_tls_port", {"not_tls"}, False),
+    ("closed_port", {"unreachable"}, False),
+    ("many_defects", {"cert_expired", "cert_hostname_mismatch", "weak_key", "incomplete_chain",
+                      "legacy_protocol_tls1_0", "legacy_protocol_tls1_1", "weak_cipher",
+                      "no_hsts", "no_https_redirect"}, False),
+]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, request):
+    lab = Lab(str(tmp_path_factory.mktemp("tls")))
+    yield lab
+    lab.close()
+    _report_timings(request.config)
+
+
+@pytest.fixture(scope="module")
+def endpoints(lab):
+    return build_endpoints(lab)
+
+
+def _report_timings(config):
+    if not TIMINGS:
+        return
+    seconds = sorted(s for _, s in TIMINGS)
+    slowest = max(TIMINGS, key=lambda t: t[1])
+    config.pluginmanager.get_plugin("terminalreporter").write_line(
+        f"\nTLS probe time per endpoint over {len(seconds)} endpoints: median "
+        f"{statistics.median(seconds) * 1000:.0f} ms, max {slowest[1] * 1000:.0f} ms ({slowest[0]})")
+
+
+@pytest.mark.parametrize("case, problems, enforced", CASES, ids=[c[0] for c in CASES])
+def test_verdict(endpoints, case, problems, enforced):
+    started = time.monotonic()
+    verdict = probe_endpoint(**endpoints[case])
+    elapsed = time.monotonic() - started
+    TIMINGS.append((case, elapsed))
+    print(f"{case}: {elapsed * 1000:.0f} ms {verdict['problems']}")
+    assert len(verdict["problems"]) == len(set(verdict["problems"]))
+    assert set(verdict["problems"]) == problems, verdict["details"]
+    assert verdict["tls_enforced"] is enforced
+    assert elapsed < 1.0
+
+
+def test_sound_endpoint_evidence(endpoints):
+    verdict = probe_endpoint(**endpoints["sound"])
+    details = verdict["details"]
+    assert verdict["endpoint"] == f"127.0.0.1:{endpoints['sound']['port']}"
+    assert details["protocols_accepted"] == ["TLSv1.2", "TLSv1.3"]
+    assert details["negotiated"]["protocol"] == "TLSv1.3"
+    assert details["certificate"]["san"] == [SERVER_NAME]
+    assert details["certificate"]["key_type"] == "EC" and details["certificate"]["key_bits"] == 256
+    assert details["certificate"]["signature_hash"] == "sha256"
+    assert details["chain_length"] == 2 and details["chain_trust"] == "trusted"
+    assert details["https"]["strict_transport_security"] == "max-age=31536000"
+    assert details["http"]["status"] == 301
+    assert details["http"]["location"].startswith("https://")
+    assert details["weak_suites_accepted"] == {}
+
+
+def test_plain_http_unanswered_is_not_a_problem(endpoints, lab):
+    verdict = probe_endpoint(**dict(endpoints["sound"], http_port=lab.closed_port()))
+    assert verdict["problems"] == [] and verdict["tls_enforced"]
+    assert "ConnectionRefusedError" in verdict["details"]["http"]["error"]
+
+
+def test_unreadable_ca_file_is_a_probe_error(endpoints, tmp_path):
+    with pytest.raises(ProbeError, match="trust store"):
+        probe_endpoint(**dict(endpoints["sound"], ca_file=str(tmp_path / "missing.pem")))
+
+
+def test_cache_probes_each_endpoint_once(endpoints, monkeypatch):
+    calls = []
+    real = tls_probe.probe_endpoint
+    monkeypatch.setattr(tls_probe, "probe_endpoint", lambda *a: calls.append(a) or real(*a))
+    sound, closed = endpoints["sound"], endpoints["closed_port"]
+    policy_endpoints = [
+        {"name": "web", "host": None, "port": sound["port"], "server_name": SERVER_NAME,
+         "http_port": sound["http_port"], "ca_file": sound["ca_file"], "require_hsts": True},
+        {"name": "gone", "host": "127.0.0.1", "port": closed["port"], "ca_file": sound["ca_file"]},
+    ]
+    cache = VerdictCache()
+    first = cache.verdicts("127.0.0.1", policy_endpoints, 14)
+    second = cache.verdicts("127.0.0.1", policy_endpoints, 14)
+    assert len(calls) == 2 and first == second
+    assert [(v["name"], v["problems"]) for v in first] == [("web", []), ("gone", ["unreachable"])]
+
+
+# ---- the check itself, on hand-made verdicts -------------------------------------------
+
+TARGET = SimpleNamespace(name="web1", address="127.0.0.1")
+
+
+def _verdict(name, problems, error=None):
+    return {"name": name, "endpoint": f"{name}.test:443", "problems": problems,
+            "tls_enforced": not set(problems) & tls_probe.NOT_ENFORCED,
+            "details": {"error": error} if error else {}}
+
+
+def _run_check(endpoints, verdicts):
+    request = SimpleNamespace(node=SimpleNamespace(user_properties=[]))
+    tls_check.test_tls_enforced(TARGET, {"tls": {"endpoints": endpoints}}, verdicts, request)
+    return request.node.user_properties
+
+
+def test_check_skips_without_endpoints():
+    with pytest.raises(pytest.skip.Exception, match="no TLS endpoints"):
+        _run_check([], [])
+
+
+def test_check_errors_on_unreachable_endpoint():
+    verdicts = [_verdict("api", ["no_hsts"]), _verdict("web", ["unreachable"], "refused")]
+    with pytest.raises(ProbeError, match=r"web \(web.test:443\): refused"):
+        _run_check([{"name": "api"}, {"name": "web"}], verdicts)
+
+
+def test_check_drops_hsts_when_not_required():
+    verdicts = [_verdict("api", ["no_hsts"])]
+    assert _run_check([{"name": "api", "require_hsts": False}], verdicts) == [
+        ("tls_verdicts", verdicts)]
+
+
+def test_check_fails_listing_every_endpoint_and_code():
+    verdicts = [_verdict("api", ["cert_expired", "no_hsts"]), _verdict("web", []),
+                _verdict("www", ["no_https_redirect"])]
+    with pytest.raises(AssertionError) as failure:
+        _run_check([{"name": "api"}, {"name": "web"}, {"name": "www"}], verdicts)
+    assert str(failure.value).startswith(
+        "TLS not enforced: api (api.test:443): cert_expired, no_hsts; "
+        "www (www.test:443): no_https_redirect")
