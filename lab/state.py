@@ -103,7 +103,9 @@ def _restart_rsyslog() -> list:
 
 def _logging(host, log) -> tuple[dict, list]:
     action = (f'*.* action(type="omfwd" target="{log["target"]}" port="{int(log["port"])}" '
-              'protocol="tcp" action.resumeRetryCount="-1" queue.type="LinkedList")\n')
+              # retry every second: the receiver may come up after this host (30 s default)
+              'protocol="tcp" action.resumeRetryCount="-1" action.resumeInterval="1" '
+              'queue.type="LinkedList")\n')
     script = [f"echo {quote(f'{host.address} {name}')} >>/etc/hosts"
               for name, where in log["resolve"].items() if where == "self"]
     return {"/etc/rsyslog.d/60-fleetready-forward.conf": action}, script + _restart_rsyslog()

@@ -1,0 +1,67 @@
+"""Fixtures for the suite's own tests: lab images, labs torn down with their module, and a
+runner for fleetready itself."""
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from lab import images
+from lab.fleet import Lab, cleanup_stale
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_fleetready(args, cwd=ROOT, timeout=900) -> tuple[int, dict | None]:
+    """Run the suite under test in a subprocess: (exit code, parsed --json-report or None)."""
+    with tempfile.TemporaryDirectory(prefix="fleetready-run-") as tmp:
+        results = Path(tmp) / "results.json"
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", str(ROOT / "checks"), "-p", "no:cacheprovider",
+             "--json-report", str(results), *args],
+            cwd=cwd, capture_output=True, text=True, timeout=timeout)
+        print(proc.stdout[-5000:], proc.stderr[-5000:])   # shown by pytest when a test fails
+        return proc.returncode, json.loads(results.read_text()) if results.exists() else None
+
+
+@pytest.fixture(scope="session")
+def lab_images() -> dict:
+    """Build (or reuse, in well under a second) the lab images once per session."""
+    return images.build_all()
+
+
+@pytest.fixture(scope="session")
+def lab_guard():
+    """Remove labs of interrupted runs first; at the end, any lab of this session still up."""
+    cleanup_stale()
+    labs: list[Lab] = []
+    yield labs
+    for lab in labs:
+        lab.down()
+
+
+@pytest.fixture(scope="module")
+def make_lab(lab_images, lab_guard):
+    """make_lab(sshd=N, full={name: scenario}, tarpits=N, start=True) -> Lab, removed when
+    the test module ends. With start=False, add hosts yourself and call up()."""
+    made = []
+
+    def make(sshd: int = 0, full: dict | None = None, tarpits: int = 0,
+             start: bool = True) -> Lab:
+        lab = Lab()
+        lab_guard.append(lab)
+        made.append(lab)
+        for i in range(sshd):
+            lab.add_host(f"sshd{i}")
+        for name, scenario in (full or {}).items():
+            lab.add_host(name, "full", scenario)
+        for i in range(tarpits):
+            lab.add_host(f"tarpit{i}", "tarpit")
+        return lab.up() if start else lab
+
+    yield make
+    for lab in made:
+        lab.down()
+        lab_guard.remove(lab)
