@@ -78,6 +78,12 @@ def test_ini_groups_vars_children_ranges_and_ungrouped(tmp_path):
     assert [layer.source for layer in db1.layers] == [f"{path}:15", f"{path}:12", f"{path}:8"]
 
 
+def test_ungrouped_holds_only_hosts_of_no_other_group(tmp_path):
+    path = write(tmp_path, "hosts", "h1\nh2\n[web]\nh2\n")
+    assert [h.groups for h in load_inventory(path).hosts] == [("all", "ungrouped"), ("all", "web")]
+    assert [h.name for h in load_inventory(path).select("ungrouped")] == ["h1"]
+
+
 def test_ini_zero_padded_range_keeps_width(tmp_path):
     path = write(tmp_path, "hosts", "[web]\nnode[08:10]\n")
     assert [h.name for h in load_inventory(path).hosts] == ["node08", "node09", "node10"]
@@ -101,11 +107,13 @@ def test_ini_child_declared_before_its_section(tmp_path):
     ("[web]\nw[1:]\n", 2, "host range must specify end value"),
     ("[web]\nw[1:99999999]\n", 2, "expands to more than"),
     ("[a:children]\nb\n[b:children]\na\n[b]\nh1\n", 2, "group 'a' is its own ancestor (a < b < a)"),
+    ("[g0]\nh1\n" + "".join(f"[g{i}:children]\ng{i - 1}\n" for i in range(1, 3000)), None,
+     "groups are nested too deeply"),
 ])
 def test_ini_errors_name_file_and_line(tmp_path, text, line, message):
     path = write(tmp_path, "hosts.ini", text)
     got = error(path)
-    assert got.startswith(f"{path}:{line}: ")
+    assert got.startswith(f"{path}:{line}: " if line else f"{path}: ")
     assert message in got
 
 
