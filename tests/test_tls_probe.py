@@ -66,6 +66,8 @@ def build_endpoints(lab):
             _served(lab), http_port=_redirect(lab, "http://elsewhere.test/")),
         "plain_http_on_tls_port": endpoint(lab.http(400)),
         "closed_port": endpoint(lab.closed_port()),
+        "silent_port": dict(endpoint(lab.silent()), timeout=0.3),
+        "closes_at_once": endpoint(lab.hang_up()),
         "many_defects": endpoint(
             _served(lab, new_key("rsa1024"), intermediate=False,
                     leaf_kwargs=dict(san=("other.test",), not_before=now() - 100 * DAY,
@@ -97,6 +99,8 @@ CASES = [  # case, exact problem set, tls_enforced
     ("http_redirects_elsewhere", {"no_https_redirect"}, False),
     ("plain_http_on_tls_port", {"not_tls"}, False),
     ("closed_port", {"unreachable"}, False),
+    ("silent_port", {"unreachable"}, False),  # no TLS answer in time: could not be judged
+    ("closes_at_once", {"not_tls"}, False),
     ("many_defects", {"cert_expired", "cert_hostname_mismatch", "weak_key", "incomplete_chain",
                       "legacy_protocol_tls1_0", "legacy_protocol_tls1_1", "weak_cipher",
                       "no_hsts", "no_https_redirect"}, False),
@@ -121,9 +125,11 @@ def _report_timings(config):
         return
     seconds = sorted(s for _, s in TIMINGS)
     slowest = max(TIMINGS, key=lambda t: t[1])
-    config.pluginmanager.get_plugin("terminalreporter").write_line(
-        f"\nTLS probe time per endpoint over {len(seconds)} endpoints: median "
-        f"{statistics.median(seconds) * 1000:.0f} ms, max {slowest[1] * 1000:.0f} ms ({slowest[0]})")
+    # Module teardown runs under output capture; the summary is meant for the terminal.
+    with config.pluginmanager.get_plugin("capturemanager").global_and_fixture_disabled():
+        config.pluginmanager.get_plugin("terminalreporter").write_line(
+            f"\nTLS probe time per endpoint over {len(seconds)} endpoints: median "
+            f"{statistics.median(seconds) * 1000:.0f} ms, max {slowest[1] * 1000:.0f} ms ({slowest[0]})")
 
 
 @pytest.mark.parametrize("case, problems, enforced", CASES, ids=[c[0] for c in CASES])
@@ -164,6 +170,12 @@ def test_plain_http_unanswered_is_not_a_problem(endpoints, lab):
 def test_unreadable_ca_file_is_a_probe_error(endpoints, tmp_path):
     with pytest.raises(ProbeError, match="trust store"):
         probe_endpoint(**dict(endpoints["sound"], ca_file=str(tmp_path / "missing.pem")))
+
+
+@pytest.mark.parametrize("name", ["bad..name", "a" * 64 + ".test"])
+def test_unsendable_server_name_is_a_probe_error(endpoints, name):
+    with pytest.raises(ProbeError, match="server_name"):
+        probe_endpoint(**dict(endpoints["sound"], server_name=name))
 
 
 def test_cache_probes_each_endpoint_once(endpoints, monkeypatch):
@@ -225,3 +237,8 @@ def test_check_fails_listing_every_endpoint_and_code():
     assert str(failure.value).startswith(
         "TLS not enforced: api (api.test:443): cert_expired, no_hsts; "
         "www (www.test:443): no_https_redirect")
+
+
+def test_local_target_endpoints_are_on_loopback():
+    assert tls_probe.network_address(SimpleNamespace(connection="local", address="local")) == "127.0.0.1"
+    assert tls_probe.network_address(SimpleNamespace(connection="ssh", address="10.0.0.5")) == "10.0.0.5"

@@ -148,6 +148,11 @@ def plain_answer(response):
     return answer
 
 
+def _listen_until_closed(conn):
+    while conn.recv(65536):
+        pass
+
+
 def tls_answer(ctx, response):
     def answer(conn):
         with ctx.wrap_socket(conn, server_side=True) as tls:
@@ -191,6 +196,14 @@ class Lab:
 
     def http(self, status, headers=()):
         return self._start(plain_answer(http_response(status, headers)))
+
+    def silent(self):
+        """A port that accepts connections and never says a word."""
+        return self._start(_listen_until_closed)
+
+    def hang_up(self):
+        """A port that accepts connections and closes them at once."""
+        return self._start(lambda conn: None)
 
     def closed_port(self):
         """A port bound but not listening: connecting is refused, and no one else gets it."""
