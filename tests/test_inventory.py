@@ -239,13 +239,13 @@ def test_vars_files_in_every_form_and_precedence(tmp_path):
     host = load_inventory(path).hosts[0]
     base = tmp_path / "inv"
     assert [layer.source for layer in host.layers] == [
-        f"{path}:9", f"{base}/group_vars/all",
-        f"{path}:7", f"{base}/group_vars/parent.yaml",
-        f"{path}:5", f"{base}/group_vars/child/10-first.yml", f"{base}/group_vars/child/20-second.json",
+        f"{path}:9", f"{path}:7", f"{path}:5",
+        f"{base}/group_vars/all", f"{base}/group_vars/parent.yaml",
+        f"{base}/group_vars/child/10-first.yml", f"{base}/group_vars/child/20-second.json",
         f"{path}:4", f"{base}/host_vars/h1.yml",
     ]
     assert [layer.vars["order"] for layer in host.layers] == [
-        "all-ini", "all-file", "parent-ini", "parent-file", "child-ini", "child-dir-1", "child-dir-2",
+        "all-ini", "parent-ini", "child-ini", "all-file", "parent-file", "child-dir-1", "child-dir-2",
         "host-line", "host-file"]
     assert host.vars["order"] == "host-file"
     assert host.vars["from_all"] == 1 and host.vars["json"] is True and host.vars["from_host_line"] == 1
