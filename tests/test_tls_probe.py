@@ -11,17 +11,20 @@ import pytest
 from checks import test_tls as tls_check
 from fixtures import tls_probe
 from fixtures.tls_probe import ProbeError, VerdictCache, probe_endpoint
-from tests.tls_servers import (DAY, LEGACY, SERVER_NAME, STRONG, Lab, issue, new_key, now)
+from tests.tls_servers import (DAY, LEGACY, SERVER_NAME, STRONG, Lab, Pki, issue, new_key,
+                                now)
 
 TIMEOUT = 2.0
 TIMINGS = []  # (case, seconds) of every probe, summarized when the module ends
 
 
-def _served(lab, key=None, leaf=None, intermediate=True, leaf_kwargs=None, **server):
-    """Port of a TLS server sending `leaf` (default: a sound leaf for key) and maybe the intermediate."""
+def _served(lab, key=None, leaf=None, intermediate=True, leaf_kwargs=None, also_sent=(),
+            **server):
+    """Port of a TLS server sending `leaf` (default: a sound leaf for key), maybe the
+    intermediate, then `also_sent`."""
     key = key or new_key()
     leaf = leaf or lab.pki.leaf(key, **(leaf_kwargs or {}))
-    chain = [leaf, lab.pki.inter] if intermediate else [leaf]
+    chain = [leaf] + ([lab.pki.inter] if intermediate else []) + list(also_sent)
     return lab.tls(chain, key, **server)
 
 
@@ -36,7 +39,8 @@ def build_endpoints(lab):
                     ca_file=lab.pki.ca_file, timeout=TIMEOUT, **extra)
 
     sound = _served(lab)
-    self_key, sha1_key = new_key(), new_key()
+    self_key, sha1_key, unknown_key = new_key(), new_key(), new_key()
+    unknown = Pki(lab.pki.directory, "unknown")  # a CA the endpoint's ca_file does not hold
     expiring = _served(lab, leaf_kwargs=dict(not_after=now() + 5 * DAY))
     return {
         "sound": endpoint(sound, http_port=_redirect(lab, f"https://{SERVER_NAME}:{sound}/")),
@@ -45,6 +49,9 @@ def build_endpoints(lab):
         "not_yet_valid": endpoint(_served(lab, leaf_kwargs=dict(not_before=now() + DAY))),
         "self_signed": endpoint(_served(lab, self_key, issue(SERVER_NAME, self_key),
                                         intermediate=False)),
+        "root_sent_too": endpoint(_served(lab, also_sent=[lab.pki.root])),
+        "unknown_root_sent": endpoint(lab.tls([unknown.leaf(unknown_key), unknown.inter,
+                                               unknown.root], unknown_key)),
         "wrong_name": endpoint(_served(lab, leaf_kwargs=dict(san=("other.test",)))),
         "expiring_5_days": endpoint(expiring),
         "expiring_5_days_threshold_3": endpoint(expiring, warning_days=3),
@@ -83,6 +90,8 @@ CASES = [  # case, exact problem set, tls_enforced
     ("expired", {"cert_expired"}, True),
     ("not_yet_valid", {"cert_not_yet_valid"}, True),
     ("self_signed", {"cert_self_signed"}, True),
+    ("root_sent_too", set(), True),
+    ("unknown_root_sent", {"cert_self_signed"}, True),  # OpenSSL: self-signed certificate in chain
     ("wrong_name", {"cert_hostname_mismatch"}, True),
     ("expiring_5_days", {"cert_expiring_soon"}, True),
     ("expiring_5_days_threshold_3", set(), True),

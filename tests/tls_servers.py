@@ -69,13 +69,13 @@ def certs_pem(*certs):
 class Pki:
     """A root and an intermediate CA; leaves are issued by the intermediate."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, name="fleetready test"):
         self.directory = directory
         self.root_key, self.inter_key = new_key(), new_key()
-        self.root = issue("fleetready test root", self.root_key, ca=True, san=())
-        self.inter = issue("fleetready test intermediate", self.inter_key,
+        self.root = issue(f"{name} root", self.root_key, ca=True, san=())
+        self.inter = issue(f"{name} intermediate", self.inter_key,
                            self.root, self.root_key, ca=True, san=())
-        self.ca_file = self.write("root.pem", certs_pem(self.root))
+        self.ca_file = self.write(f"{name} root.pem", certs_pem(self.root))
 
     def write(self, name, data):
         path = os.path.join(self.directory, name)
