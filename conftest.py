@@ -5,5 +5,7 @@ pytest_plugins = [
     "fixtures.targets",
     "fixtures.outcomes",
     "fixtures.tls_probe",
+    "fixtures.firewall_probe",
+    "fixtures.log_canary",
     "reports.json_report",
 ]
