@@ -105,7 +105,16 @@ def build_host_image(kind: str) -> str:
         run(["chroot", str(root), *argv])
     _import(root, ref, recipe["cmd"], ref.rsplit(":", 1)[1])
     shutil.rmtree(root)
+    _drop_older(kind, ref)
     return ref
+
+
+def _drop_older(kind: str, keep: str) -> None:
+    """Remove images of earlier recipes (one in use by a running lab just stays)."""
+    tags = out(["docker", "images", "--format", "{{.Repository}}:{{.Tag}}", f"fleetready-lab/{kind}"])
+    old = [t for t in tags.split() if t != keep]
+    if old:
+        run(["docker", "rmi", *old], check=False)
 
 
 def _busybox_tree(root: Path) -> None:
