@@ -171,12 +171,6 @@ class Lab:
         _remove(self.name, self.bridge)
         self.hosts.clear()
 
-    def __enter__(self) -> "Lab":
-        return self.up()
-
-    def __exit__(self, *exc) -> None:
-        self.down()
-
 
 def _remove(name: str, bridge: str | None) -> None:
     """Remove a lab's containers, forward rule, network, registry and state, tolerating leftovers."""

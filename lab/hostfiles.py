@@ -32,7 +32,12 @@ def write(state_dir: Path, hosts: list) -> dict:
     lab_hosts = {h.name: {"ansible_host": h.address, "ansible_user": "root",
                           "ansible_ssh_private_key_file": str(keys.CLIENT_KEY),
                           "ansible_connection": "ssh"} for h in reachable}
-    groups = {"lab": {"hosts": lab_hosts, "vars": {"fleetready_profile": str(PROFILE)}}}
+    # Scenario hosts are judged against the lab profile (which `sound` satisfies); the log
+    # receiver and plain hosts keep fleetready's default profile.
+    for h in reachable:
+        if h.scenario and h.scenario != "receiver":
+            lab_hosts[h.name]["fleetready_profile"] = str(PROFILE)
+    groups = {"lab": {"hosts": lab_hosts}}
     for h in reachable:
         groups.setdefault(h.kind, {"hosts": {}})["hosts"][h.name] = None
     paths["inventory"].write_text(yaml.safe_dump({"all": {"children": groups}}, sort_keys=False))
