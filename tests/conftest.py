@@ -14,16 +14,18 @@ from lab.fleet import Lab, cleanup_stale
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_fleetready(args, cwd=ROOT, timeout=900) -> tuple[int, dict | None]:
-    """Run the suite under test in a subprocess: (exit code, parsed --json-report or None)."""
+def run_fleetready(args, cwd=ROOT, timeout=900) -> tuple[int, dict | None, str]:
+    """Run the suite under test in a subprocess: (exit code, parsed --json-report or None,
+    its terminal output)."""
     with tempfile.TemporaryDirectory(prefix="fleetready-run-") as tmp:
         results = Path(tmp) / "results.json"
         proc = subprocess.run(
             [sys.executable, "-m", "pytest", str(ROOT / "checks"), "-p", "no:cacheprovider",
              "--json-report", str(results), *args],
             cwd=cwd, capture_output=True, text=True, timeout=timeout)
-        print(proc.stdout[-5000:], proc.stderr[-5000:])   # shown by pytest when a test fails
-        return proc.returncode, json.loads(results.read_text()) if results.exists() else None
+        output = proc.stdout + proc.stderr
+        print(output[-5000:])   # shown by pytest when a test fails
+        return proc.returncode, json.loads(results.read_text()) if results.exists() else None, output
 
 
 @pytest.fixture(scope="session")
