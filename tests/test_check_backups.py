@@ -1,0 +1,139 @@
+"""FR-BAK-01 against real lab hosts: file backups, a restic repository on the host, and S3
+buckets on a real S3-speaking server (moto) on the controller's loopback."""
+
+import datetime
+import time
+
+import boto3
+import pytest
+import yaml
+from moto.server import ThreadedMotoServer
+
+from lab import keys
+from lab.hostfiles import PROFILE
+from tests.conftest import run_fleetready
+
+RESTIC = "restic -r /srv/restic --password-file /root/restic.pass"
+DB = {"name": "db", "kind": "path", "path": "/var/backups/fleetready/db-*.tar.gz", "max_age_hours": 26}
+
+
+@pytest.fixture(scope="module")
+def lab(make_lab):
+    lab = make_lab(full={"sound": "sound", "stale": "backup_stale", "empty": "backup_empty"})
+    # A restic repository with one fresh snapshot of 5000 bytes, and one nobody can open.
+    lab.host("sound").check(
+        "set -e; echo lab-secret >/root/restic.pass; mkdir -p /srv/data;"
+        " head -c 5000 /dev/urandom >/srv/data/blob;"
+        f" {RESTIC} init -q; {RESTIC} backup -q /srv/data")
+    return lab
+
+
+@pytest.fixture(scope="module")
+def s3():
+    """A real S3 API on loopback: bucket `fresh` with a new object, `stale` with a 3-day-old one."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    client = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="lab",
+                          aws_secret_access_key="lab", region_name="us-east-1")
+    for bucket in ("fresh", "stale"):
+        client.create_bucket(Bucket=bucket)
+        client.put_object(Bucket=bucket, Key="nightly/db.dump", Body=b"x" * 2048)
+    # moto keeps no clock of its own: age the object in its store, as `touch -d` ages a file.
+    from moto.s3.models import s3_backends
+    key = s3_backends["123456789012"]["global"].buckets["stale"].keys["nightly/db.dump"]
+    key.last_modified = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=72)
+    yield endpoint
+    server.stop()
+
+
+def s3_source(endpoint, bucket, **extra):
+    return {"name": "offsite", "kind": "s3", "endpoint": endpoint, "bucket": bucket, "prefix": "nightly/",
+            "access_key": "lab", "secret_key": "lab", "max_age_hours": 26, **extra}
+
+
+@pytest.fixture(scope="module")
+def results(lab, s3, tmp_path_factory):
+    restic = {"name": "files", "kind": "restic", "repository": "/srv/restic",
+              "password_file": "/root/restic.pass", "max_age_hours": 26}
+    # Several inventory names may share one lab host: each is a policy judged on its facts.
+    cases = {
+        "sound": ("sound", None),
+        "stale": ("stale", None),
+        "empty": ("empty", None),
+        "missing": ("sound", [dict(DB, path="/var/backups/none/db-*.tar.gz")]),
+        "restic-ok": ("sound", [restic]),
+        "restic-big": ("sound", [dict(restic, min_size_bytes=10000)]),
+        "restic-wrong-password": ("sound", [dict(restic, password_file="/etc/hostname")]),
+        "s3-ok": ("sound", [DB, s3_source(s3, "fresh")]),
+        "s3-stale": ("sound", [s3_source(s3, "stale")]),
+        "s3-no-bucket": ("sound", [s3_source(s3, "gone")]),
+        "s3-stale-and-db-stale": ("stale", [DB, s3_source(s3, "gone")]),
+    }
+    hosts = {}
+    for name, (lab_host, sources) in cases.items():
+        hosts[name] = {"ansible_host": lab.host(lab_host).address, "ansible_user": "root",
+                       "ansible_ssh_private_key_file": str(keys.CLIENT_KEY),
+                       "fleetready_profile": str(PROFILE)}
+        if sources is not None:
+            hosts[name]["fleetready_policy"] = {"backups": {"sources": sources}}
+    inventory = tmp_path_factory.mktemp("bak") / "inventory.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
+    started = time.monotonic()
+    code, report, output = run_fleetready(["-k", "FR-BAK", "--inventory", str(inventory),
+                                           "--ssh-config", str(lab.files["ssh_config"])])
+    print(f"fleetready run: {time.monotonic() - started:.1f} s")
+    assert report is not None, output
+    return {r["host"]: r for r in report["results"] if r["control"] == "FR-BAK-01"}
+
+
+def test_sound_host_passes(results):
+    assert results["sound"]["outcome"] == "pass", results["sound"]
+
+
+def test_stale_backup_fails(results):
+    assert results["stale"]["outcome"] == "fail"
+    assert results["stale"]["message"] == "db: newest backup is 72.0 h old (max 26 h)"
+
+
+def test_empty_backup_fails(results):
+    assert results["empty"]["outcome"] == "fail"
+    assert results["empty"]["message"] == "db: newest backup db-0.tar.gz is 0 bytes (min 1)"
+
+
+def test_no_matching_backup_fails(results):
+    assert results["missing"]["outcome"] == "fail"
+    assert results["missing"]["message"] == "db: no backup matches /var/backups/none/db-*.tar.gz"
+
+
+def test_restic_snapshot_judged_on_the_host(results):
+    assert results["restic-ok"]["outcome"] == "pass", results["restic-ok"]
+    assert results["restic-big"]["outcome"] == "fail"
+    assert results["restic-big"]["message"].startswith("files: newest backup snapshot ")
+    assert results["restic-big"]["message"].endswith(" is 5000 bytes (min 10000)")
+
+
+def test_unreadable_restic_repository_is_an_error(results):
+    result = results["restic-wrong-password"]
+    assert result["outcome"] == "error"
+    assert result["message"].startswith("files: cannot read backups: exit ")
+
+
+def test_s3_bucket_read_from_the_controller(results):
+    assert results["s3-ok"]["outcome"] == "pass", results["s3-ok"]
+    assert results["s3-stale"]["outcome"] == "fail"
+    assert results["s3-stale"]["message"] == "offsite: newest backup is 72.0 h old (max 26 h)"
+
+
+def test_missing_bucket_is_an_error(results):
+    result = results["s3-no-bucket"]
+    assert result["outcome"] == "error"
+    assert result["message"].startswith("offsite: cannot read backups: cannot list s3 bucket 'gone'")
+    assert "NoSuchBucket" in result["message"]
+
+
+def test_a_definite_finding_fails_even_beside_an_unreadable_source(results):
+    result = results["s3-stale-and-db-stale"]
+    assert result["outcome"] == "fail"
+    assert result["message"].startswith("db: newest backup is 72.0 h old (max 26 h); offsite: cannot read")
