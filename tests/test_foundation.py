@@ -194,3 +194,14 @@ def test_bad_input_stops_the_run_before_any_host_is_contacted(tmp_path, case):
     assert len(errors) == 1 and expected in errors[0] and str(path) in errors[0], output
     assert "Traceback" not in output
     assert listener.accepted == 0
+
+
+def test_testinfra_hosts_uris_work_as_an_inventory(lab):
+    a, b = lab.host("sshd0"), lab.host("sshd1")
+    code, results, output = run_fleetready(
+        ["--hosts", f"ssh://root@{a.address},paramiko://root@{b.address},docker://{b.container}",
+         "--ssh-config", str(lab.files["ssh_config"])])
+    assert code == 0, output
+    results = by_host(results)
+    assert sorted(results) == sorted([a.address, b.address, b.container])
+    assert {r["outcome"] for r in results.values()} == {"pass"}
