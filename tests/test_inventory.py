@@ -1,25 +1,15 @@
 """The inventory loader over real files: Ansible INI/YAML, vars directories, --limit, --hosts."""
 
 import itertools
-import textwrap
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fixtures.config_errors import ConfigError
+from tests.files import write
 from fixtures.inventory import VarLayer, hosts_from_uris, load_inventory, local_host
 from fixtures.yamlfile import load_yaml
-
-
-def write(base, name, text):
-    path = base / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(textwrap.dedent(text).lstrip("\n"))
-    return path
 
 
 def error(path):

@@ -2,7 +2,6 @@
 
 import itertools
 import pathlib
-import textwrap
 
 import pytest
 import yaml
@@ -10,22 +9,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fixtures.config_errors import ConfigError
+from tests.files import write
 from fixtures.inventory import load_inventory
 from fixtures.profiles import available_profiles, load_profile, resolve_policy
 
 REPO_PROFILES = str(pathlib.Path(__file__).resolve().parents[1] / "profiles")
 DEIS_COMPONENTS = ["builder", "controller", "database", "logger", "logspout", "publisher", "registry", "router",
                    "store-daemon", "store-gateway", "store-metadata", "store-monitor"]
-
-
-def write(base, name, text):
-    path = base / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(textwrap.dedent(text).lstrip("\n"))
-    return path
 
 
 @pytest.fixture
