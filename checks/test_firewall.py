@@ -1,0 +1,83 @@
+"""Firewall active: input is denied by default, the ruleset survives a reboot (FR-FW-01), and
+from outside only the allowed ports answer (FR-FW-02).
+
+Only the input hook is judged: a Docker engine writes its own rules, so a non-empty ruleset
+proves nothing. IPv4 must be default-deny, IPv6 too when the host has an IPv6 address
+beyond loopback.
+
+"Survives a reboot": a saved ruleset in a standard place (/etc/nftables.conf, iptables-save
+files of netfilter-persistent, iptables-restore.service, iptables.service) that itself
+default-denies; under systemd, the unit that restores it must also be enabled. Hosts
+without systemd (containers, the lab) cannot be asked what runs at boot, so there the
+saved file in the place its init script reads is the evidence.
+"""
+
+import pytest
+
+from fixtures.firewall_probe import ProbeError, probe_plan
+
+
+class FirewallUnknown(Exception):
+    """The ruleset could not be read: the check ends as `error`, never `pass`."""
+
+
+def needed_families(fw):
+    return ["ipv4", "ipv6"] if fw["ipv6"] else ["ipv4"]
+
+
+def _label(family):
+    return {"ipv4": "IPv4", "ipv6": "IPv6"}[family]
+
+
+def saved_problem(path, entry, systemd):
+    """Why a saved ruleset does not count as persisted, or None."""
+    if entry["error"]:
+        return f"{path} {entry['error']}"
+    if systemd and entry["unit_state"] != "enabled":
+        return f"{path}: {entry['unit']} not enabled ({entry['unit_state'] or 'unknown'})"
+    return None
+
+
+@pytest.mark.control(id="FR-FW-01", severity="critical", requirement="firewall default-deny, persisted")
+def test_firewall_configured(facts):
+    fw = facts["firewall"]
+    needed = needed_families(fw)
+    findings = []
+    missing_live = [f for f in needed if f not in fw["live_deny"]]
+    if missing_live and fw["live_errors"]:
+        raise FirewallUnknown("could not read the live ruleset: " + "; ".join(
+            f"{source}: {message}" for source, message in sorted(fw["live_errors"].items())))
+    findings += [f"no default-deny input chain for {_label(f)} (input policy accept, no catch-all drop/reject)"
+                 for f in missing_live]
+
+    problems = {path: saved_problem(path, entry, fw["systemd"]) for path, entry in fw["saved"].items()}
+    persisted = {f for path, entry in fw["saved"].items() if not problems[path] for f in entry["deny"]}
+    missing_saved = [f for f in needed if f not in persisted]
+    if missing_saved and any(e["error"] for e in fw["saved"].values()):
+        raise FirewallUnknown("could not evaluate the saved ruleset: " + "; ".join(
+            p for p in problems.values() if p))
+    for family in missing_saved:
+        why = [p for p in problems.values() if p] + [
+            f"{path} does not default-deny {_label(family)}" for path, entry in fw["saved"].items()
+            if not problems[path] and family not in entry["deny"]]
+        findings.append(f"ruleset not persisted for {_label(family)}: "
+                        + ("; ".join(why) if why else "no saved ruleset"))
+    assert not findings, "firewall not active: " + "; ".join(findings)
+
+
+@pytest.mark.control(id="FR-FW-02", severity="critical", requirement="only allowed ports reachable")
+def test_only_allowed_ports_reachable(policy, facts, port_probes, request):
+    must_close, must_open = probe_plan(policy, facts["firewall"]["listening"])
+    if not port_probes:
+        pytest.skip("not applicable: no ports to probe (nothing listens, no closed_tcp_ports)")
+    request.node.user_properties.append(("port_probes", port_probes))
+    answered = [p for p, v in port_probes.items() if v != "filtered"]
+    if not must_open and not answered:
+        # Nothing showed the probes reach the host at all: silence is no proof of a firewall.
+        raise ProbeError(f"no probed port answered ({', '.join(map(str, sorted(port_probes)))}) and no "
+                         "allowed port listens to show the host is reachable from the probe point")
+    findings = [f"port {p} reachable from outside (not allowed)" for p in sorted(must_close)
+                if port_probes[p] == "open"]
+    findings += [f"allowed port {p} not reachable ({port_probes[p]})" for p in sorted(must_open)
+                 if port_probes[p] != "open"]
+    assert not findings, "; ".join(findings)
