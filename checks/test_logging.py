@@ -1,0 +1,70 @@
+"""Logs drained: the host forwards its logs to the policy's drain, which answers from the
+host (FR-LOG-01); opt-in, a line written on the host reaches the receiver (FR-LOG-02)."""
+
+import pytest
+
+from fixtures.facts_logging import deis_forwards
+
+
+class DrainError(Exception):
+    """The forwarding could not be judged: the check ends as `error`, never `pass`."""
+
+
+def configured_forwards(source, facts):
+    """Every forward the policy's log source(s) configure on the host."""
+    forwards = []
+    if source in ("auto", "rsyslog", "docker"):
+        forwards += [f for f in facts["logging"]["forwards"] if source in ("auto", f["via"])]
+    if source == "deis-etcd" or source == "auto" and "deis" in facts.values:
+        forwards += deis_forwards(facts["deis"])
+    return forwards
+
+
+def _addr(host, port):
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def to_drain(forward, drain, drain_addresses):
+    """The forward goes to the drain's host (by name, or an address the name resolves to on the host) and port."""
+    same_host = forward["host"].lower() == drain["host"].lower() or forward["host"] in drain_addresses
+    return same_host and forward["port"] == drain["port"]
+
+
+def drain_finding(policy, facts):
+    """What keeps the host from draining its logs to the policy's drain, or None."""
+    drain, source = policy["logging"]["drain"], policy["logging"]["source"]
+    gathered = facts["logging"]
+    forwards = configured_forwards(source, facts)
+    if not forwards:
+        return "no log forwarding configured"
+    drain_at = _addr(drain["host"], drain["port"])
+    matching = [f for f in forwards if to_drain(f, drain, gathered["drain_addresses"])]
+    if not matching:
+        targets = dict.fromkeys(_addr(f["host"], f["port"]) for f in forwards)
+        return f"forwards to {', '.join(targets)}, policy drain is {drain_at}"
+    same_protocol = [f for f in matching if f["protocol"] == drain["protocol"]]
+    if not same_protocol:
+        return f"forwards to {drain_at} over {matching[0]['protocol']}, policy drain is {drain['protocol']}"
+    matching = same_protocol
+    if all(f["via"] == "rsyslog" for f in matching) and not gathered["rsyslogd_running"]:
+        return f"rsyslog forwards to {drain_at} but rsyslogd is not running"
+    if drain["protocol"] == "udp":
+        # No connect can prove a UDP drain; it must at least resolve (FR-LOG-02 proves delivery).
+        return None if gathered["drain_addresses"] else f"drain {drain_at} does not resolve on the host"
+    if gathered["reach"] == "untested":
+        raise DrainError(f"cannot test drain {drain_at} from the host: neither bash nor nc there")
+    return None if gathered["reach"] == "0" else f"drain {drain_at} not reachable from the host"
+
+
+@pytest.mark.control(id="FR-LOG-01", severity="high", requirement="log drain configured")
+def test_log_drain_configured(policy, facts):
+    if policy["logging"]["drain"] is None:
+        pytest.skip("not applicable: no log drain in the profile")
+    problem = drain_finding(policy, facts)
+    assert problem is None, problem
+
+
+@pytest.mark.control(id="FR-LOG-02", severity="medium", requirement="log canary received")
+def test_log_canary_received(log_canary, request):
+    request.node.user_properties.append(("log_canary", log_canary))
+    assert log_canary["received"], f"canary not received within {log_canary['deadline']:g} s"

@@ -1,0 +1,108 @@
+"""FR-LOG-01 and FR-LOG-02 against real lab hosts forwarding (or not) to the lab's receiver."""
+
+import json
+import shlex
+import time
+
+import pytest
+import yaml
+
+from lab import keys
+from lab.hostfiles import PROFILE
+from tests.conftest import run_fleetready
+
+FAST_CANARY = {"logging": {"canary": {"deadline_seconds": 3}}}
+NO_CANARY = {"canary": {"enabled": False}}
+
+
+@pytest.fixture(scope="module")
+def lab(make_lab):
+    lab = make_lab(full={"sound": "sound", "no-fwd": "no_log_forwarding",
+                         "wrong-target": "log_forwarding_wrong_target", "recv-down": "receiver_down",
+                         "etcd": "firewall_open_port"})
+    # A host whose drain is in Deis's etcd key and Docker's daemon.json, with rsyslogd stopped.
+    daemon = {"log-driver": "syslog", "log-opts": {"syslog-address": "tcp://logs.lab:514"}}
+    lab.host("etcd").check(
+        "ETCDCTL_API=2 etcdctl set /deis/logs/drain tcp://logs.lab:514 >/dev/null;"
+        f" echo {shlex.quote(json.dumps(daemon))} >/etc/docker/daemon.json;"
+        " kill -9 $(cat /run/rsyslogd.pid) && while pgrep -x rsyslogd >/dev/null; do sleep 0.02; done")
+    return lab
+
+
+@pytest.fixture(scope="module")
+def results(lab, tmp_path_factory):
+    drain = {"host": "logs.lab", "port": 514, "protocol": "tcp"}
+    cases = {
+        "sound": ("sound", None),
+        "no-fwd": ("no-fwd", FAST_CANARY),
+        "wrong-target": ("wrong-target", FAST_CANARY),
+        "recv-down": ("recv-down", FAST_CANARY),
+        "udp-policy": ("sound", {"logging": {"drain": dict(drain, protocol="udp"), **NO_CANARY}}),
+        "canary-log-unreadable": ("sound", {"logging": {"canary": {"receiver_log": "/var/log/none.log"}}}),
+        "rsyslog-stopped": ("etcd", {"logging": NO_CANARY}),
+        "docker-drain": ("etcd", {"logging": {"source": "docker", **NO_CANARY}}),
+        "deis-drain": ("etcd", {"logging": {"source": "deis-etcd", **NO_CANARY}}),
+        "deis-other-drain": ("etcd", {"logging": {"source": "deis-etcd", "drain": dict(drain, port=5140),
+                                                  **NO_CANARY}}),
+        "logs": ("logs", None),   # the receiver: default profile, no drain of its own
+    }
+    hosts = {}
+    for name, (lab_host, policy) in cases.items():
+        hosts[name] = {"ansible_host": lab.host(lab_host).address, "ansible_user": "root",
+                       "ansible_ssh_private_key_file": str(keys.CLIENT_KEY)}
+        if name != "logs":
+            hosts[name]["fleetready_profile"] = str(PROFILE)
+        if policy is not None:
+            hosts[name]["fleetready_policy"] = policy
+    inventory = tmp_path_factory.mktemp("log") / "inventory.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
+    started = time.monotonic()
+    code, report, output = run_fleetready(["-k", "FR-LOG", "--inventory", str(inventory),
+                                           "--ssh-config", str(lab.files["ssh_config"])])
+    print(f"fleetready run: {time.monotonic() - started:.1f} s")
+    assert report is not None, output
+    return {(r["host"], r["control"]): r for r in report["results"] if r["control"]}
+
+
+def outcome(results, host, control):
+    r = results[(host, control)]
+    return r["outcome"], r["message"]
+
+
+def test_sound_host_drains_and_its_canary_arrives(results):
+    assert outcome(results, "sound", "FR-LOG-01") == ("pass", "")
+    assert outcome(results, "sound", "FR-LOG-02") == ("pass", "")
+    assert results[("sound", "FR-LOG-02")]["evidence"]["log_canary"]["seconds"] < 10
+
+
+@pytest.mark.parametrize("host, message", [
+    ("no-fwd", "no log forwarding configured"),
+    ("wrong-target", "forwards to logs-old.lab:514, policy drain is logs.lab:514"),
+    ("recv-down", "drain logs.lab:514 not reachable from the host"),
+    ("udp-policy", "forwards to logs.lab:514 over tcp, policy drain is udp"),
+    ("rsyslog-stopped", "rsyslog forwards to logs.lab:514 but rsyslogd is not running"),
+    ("deis-other-drain", "forwards to logs.lab:514, policy drain is logs.lab:5140"),
+])
+def test_drain_defects_fail(results, host, message):
+    assert outcome(results, host, "FR-LOG-01") == ("fail", message)
+
+
+def test_drain_read_from_docker_and_deis_etcd(results):
+    assert outcome(results, "docker-drain", "FR-LOG-01") == ("pass", "")
+    assert outcome(results, "deis-drain", "FR-LOG-01") == ("pass", "")
+
+
+@pytest.mark.parametrize("host", ["no-fwd", "wrong-target", "recv-down"])
+def test_canary_lost_fails(results, host):
+    assert outcome(results, host, "FR-LOG-02") == ("fail", "canary not received within 3 s")
+
+
+def test_unreadable_receiver_log_is_an_error(results):
+    state, message = outcome(results, "canary-log-unreadable", "FR-LOG-02")
+    assert state == "error"
+    assert message.startswith("cannot read /var/log/none.log on logs (exit 2)")
+
+
+def test_not_applicable_without_drain_or_canary(results):
+    assert outcome(results, "logs", "FR-LOG-01")[0] == "skipped"
+    assert outcome(results, "deis-drain", "FR-LOG-02")[0] == "skipped"
