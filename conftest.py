@@ -4,6 +4,7 @@ pytest_plugins = [
     "fixtures.options",
     "fixtures.targets",
     "fixtures.outcomes",
+    "fixtures.retry",
     "fixtures.tls_probe",
     "fixtures.firewall_probe",
     "fixtures.log_canary",
