@@ -43,7 +43,8 @@ def test_one_result_per_host_over_ssh_paramiko_docker_and_local(lab, tmp_path):
         "via-local": {"ansible_connection": "local"},
     })
     code, results, output = run_fleetready(
-        ["--inventory", inventory, "--ssh-config", str(lab.files["ssh_config"]), "-v"])
+        ["--inventory", inventory, "--ssh-config", str(lab.files["ssh_config"]), "-v",
+         "-k", "FR-HOST-01"])
     assert code == 0, output
     results = by_host(results)
     assert sorted(results) == ["via-docker", "via-local", "via-paramiko", "via-ssh"]
@@ -62,7 +63,8 @@ def test_hosts_selected_by_group_with_limit(lab, tmp_path):
         f"[web]\nweb1 ansible_host={a.address}\n[db]\ndb1 ansible_host={b.address}\n"
         f"[all:vars]\nansible_user=root\nansible_ssh_private_key_file={keys.CLIENT_KEY}\n")
     code, results, output = run_fleetready(
-        ["--inventory", str(inventory), "--limit", "db", "--ssh-config", str(lab.files["ssh_config"])])
+        ["--inventory", str(inventory), "--limit", "db", "--ssh-config", str(lab.files["ssh_config"]),
+         "-k", "FR-HOST-01"])
     assert code == 0, output
     assert sorted(by_host(results)) == ["db1"]
 
@@ -139,9 +141,11 @@ def test_facts_are_gathered_in_one_remote_command_per_host(lab, tmp_path, monkey
     code, results, output = run_fleetready(
         [str(DATA / "many_fact_checks.py"), "--inventory", inventory,
          "--ssh-config", str(lab.files["ssh_config"]), "-p", "tests.plugins.count_commands"])
-    assert code == 0, output
-    per_host = [r for r in results["results"] if r["host"] == "a-ssh"]
-    assert len(per_host) >= 6
+    # Every check of the suite runs (light hosts fail some: no firewall there), yet each host
+    # is asked once.
+    assert code in (0, 1), output
+    per_host = [r for r in results["results"] if r["host"] == "a-ssh" and r["outcome"] != "skipped"]
+    assert len(per_host) >= 8
     assert json.loads(counts.read_text()) == {a.address: 1, b.address: 1}
 
 
@@ -200,7 +204,7 @@ def test_testinfra_hosts_uris_work_as_an_inventory(lab):
     a, b = lab.host("sshd0"), lab.host("sshd1")
     code, results, output = run_fleetready(
         ["--hosts", f"ssh://root@{a.address},paramiko://root@{b.address},docker://{b.container}",
-         "--ssh-config", str(lab.files["ssh_config"])])
+         "--ssh-config", str(lab.files["ssh_config"]), "-k", "FR-HOST-01"])
     assert code == 0, output
     results = by_host(results)
     assert sorted(results) == sorted([a.address, b.address, b.container])
