@@ -8,5 +8,13 @@ pytest_plugins = [
     "fixtures.tls_probe",
     "fixtures.firewall_probe",
     "fixtures.log_canary",
+    "fixtures.waivers",
+    "reports.results",
+    "reports.history",
+    "reports.changes",
+    "reports.gate",
     "reports.json_report",
+    "reports.junit",
+    "reports.sarif",
+    "reports.prometheus",
 ]

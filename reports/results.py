@@ -1,0 +1,83 @@
+"""The run's results, one record per (host, check), shared by every report and by the gate.
+
+A record is `report.fleetready` of the last report a check reached (setup error, call, or
+teardown error), plus `nodeid` and `duration`. `nodeid` names the (host, check) pair
+uniquely, parametrized checks included, and is the key runs are compared by.
+"""
+
+import json
+import time
+
+import pytest
+
+from fixtures.config_errors import ConfigError
+
+RESULTS = pytest.StashKey()
+# Outcomes that fail a requirement; a waived one is counted apart, a skipped one is not judged.
+FAILING = ("fail", "error", "unreachable")
+OUTCOMES = ("pass", "fail", "error", "unreachable", "waived", "skipped")
+
+
+class Results:
+    def __init__(self):
+        self.records = {}
+        self.started = time.time()
+        self.finished = None
+
+    def pytest_runtest_logreport(self, report):
+        info = getattr(report, "fleetready", None)
+        if info is not None:
+            self.records[report.nodeid] = dict(info, nodeid=report.nodeid,
+                                               duration=round(report.duration, 4))
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self):
+        self.finished = time.time()
+
+
+def results_of(config):
+    """The Results of this run (on the controller; None on an xdist worker)."""
+    return config.stash.get(RESULTS, None)
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):
+        config.stash[RESULTS] = Results()
+        config.pluginmanager.register(config.stash[RESULTS], "fleetready-results")
+
+
+def summary(records):
+    """Counts by outcome, hosts, and compliance: passed share of the judged (not skipped) results."""
+    counts = dict.fromkeys(OUTCOMES, 0)
+    for r in records:
+        counts[r["outcome"]] = counts.get(r["outcome"], 0) + 1
+    judged = sum(counts.values()) - counts["skipped"]
+    return {
+        "hosts": len({r["host"] for r in records}),
+        "checks": len({r["check"] for r in records}),
+        "results": len(records),
+        "outcomes": counts,
+        "compliance": round(100.0 * counts["pass"] / judged, 2) if judged else None,
+    }
+
+
+def document(records, started, finished, exit_status, **extra):
+    """The JSON results document (docs/results-schema.json)."""
+    records = list(records)
+    return {"started": started, "finished": finished, "exit_status": int(exit_status),
+            "summary": summary(records), **extra, "results": records}
+
+
+def load_results(path):
+    """A JSON results file written by --json-report (or merge); ConfigError when it is not one."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except OSError as e:
+        raise ConfigError(path, f"cannot read: {e.strerror or e}") from None
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ConfigError(path, f"not a JSON results file: {e}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list) or not all(
+            isinstance(r, dict) and {"nodeid", "host", "outcome"} <= r.keys() for r in data["results"]):
+        raise ConfigError(path, "not a fleetready JSON results file (needs results: [{nodeid, host, outcome, ...}])")
+    return data
