@@ -19,7 +19,11 @@ DB = {"name": "db", "kind": "path", "path": "/var/backups/fleetready/db-*.tar.gz
 
 @pytest.fixture(scope="module")
 def lab(make_lab):
-    lab = make_lab(full={"sound": "sound", "stale": "backup_stale", "empty": "backup_empty"})
+    lab = make_lab(full={"sound": "sound", "stale": "backup_stale", "empty": "backup_empty",
+                         "etcd": "firewall_open_port"})
+    # The store gateway's credentials where Deis v1 keeps them.
+    lab.host("etcd").check("for kv in accessKey=lab-access secretKey=lab-secret; do"
+                           " ETCDCTL_API=2 etcdctl set /deis/store/gateway/${kv%%=*} ${kv#*=} >/dev/null; done")
     # A restic repository with one fresh snapshot of 5000 bytes, and one nobody can open.
     lab.host("sound").check(
         "set -e; echo lab-secret >/root/restic.pass; mkdir -p /srv/data;"
@@ -30,7 +34,9 @@ def lab(make_lab):
 
 @pytest.fixture(scope="module")
 def s3():
-    """A real S3 API on loopback: bucket `fresh` with a new object, `stale` with a 3-day-old one."""
+    """A real S3 API on loopback: bucket `fresh` with a new object, `stale` with a 3-day-old one;
+    WAL-E buckets: `db-wal` with a fresh base backup, `db-wal-stale` with a 10-hour-old one
+    beside fresh objects that are not finished backups."""
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -40,10 +46,19 @@ def s3():
     for bucket in ("fresh", "stale"):
         client.create_bucket(Bucket=bucket)
         client.put_object(Bucket=bucket, Key="nightly/db.dump", Body=b"x" * 2048)
-    # moto keeps no clock of its own: age the object in its store, as `touch -d` ages a file.
+    sentinel = "basebackups_005/base_000000010000000000000002_00000040_backup_stop_sentinel.json"
+    for bucket in ("db-wal", "db-wal-stale"):
+        client.create_bucket(Bucket=bucket)
+        client.put_object(Bucket=bucket, Key=sentinel, Body=b'{"expanded_size_bytes": 4096}')
+    client.put_object(Bucket="db-wal-stale", Key="basebackups_005/base_000000010000000000000009_00000040/"
+                      "tar_partitions/part_00000000.tar.lzo", Body=b"x" * 4096)
+    client.put_object(Bucket="db-wal-stale", Key="wal_005/000000010000000000000009.lzo", Body=b"x" * 4096)
+    # moto keeps no clock of its own: age objects in its store, as `touch -d` ages a file.
     from moto.s3.models import s3_backends
-    key = s3_backends["123456789012"]["global"].buckets["stale"].keys["nightly/db.dump"]
-    key.last_modified = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=72)
+    buckets = s3_backends["123456789012"]["global"].buckets
+    now = datetime.datetime.now(datetime.timezone.utc)
+    buckets["stale"].keys["nightly/db.dump"].last_modified = now - datetime.timedelta(hours=72)
+    buckets["db-wal-stale"].keys[sentinel].last_modified = now - datetime.timedelta(hours=10)
     yield endpoint
     server.stop()
 
@@ -51,6 +66,10 @@ def s3():
 def s3_source(endpoint, bucket, **extra):
     return {"name": "offsite", "kind": "s3", "endpoint": endpoint, "bucket": bucket, "prefix": "nightly/",
             "access_key": "lab", "secret_key": "lab", "max_age_hours": 26, **extra}
+
+
+def wale(endpoint, bucket):
+    return {"name": "database", "kind": "deis-wal-e", "endpoint": endpoint, "bucket": bucket, "max_age_hours": 6}
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +89,9 @@ def results(lab, s3, tmp_path_factory):
         "s3-stale": ("sound", [s3_source(s3, "stale")]),
         "s3-no-bucket": ("sound", [s3_source(s3, "gone")]),
         "s3-stale-and-db-stale": ("stale", [DB, s3_source(s3, "gone")]),
+        "wale-ok": ("etcd", [wale(s3, "db-wal")]),
+        "wale-stale": ("etcd", [wale(s3, "db-wal-stale")]),
+        "wale-no-etcd": ("sound", [wale(s3, "db-wal")]),
     }
     hosts = {}
     for name, (lab_host, sources) in cases.items():
@@ -137,3 +159,16 @@ def test_a_definite_finding_fails_even_beside_an_unreadable_source(results):
     result = results["s3-stale-and-db-stale"]
     assert result["outcome"] == "fail"
     assert result["message"].startswith("db: newest backup is 72.0 h old (max 26 h); offsite: cannot read")
+
+
+def test_deis_wal_e_base_backups_with_credentials_from_etcd(results):
+    assert results["wale-ok"]["outcome"] == "pass", results["wale-ok"]
+    # Only finished base backups count: fresh WAL segments and partitions beside a stale one do not.
+    assert results["wale-stale"]["outcome"] == "fail"
+    assert results["wale-stale"]["message"] == "database: newest backup is 10.0 h old (max 6 h)"
+
+
+def test_deis_wal_e_without_etcd_is_an_error(results):
+    result = results["wale-no-etcd"]
+    assert result["outcome"] == "error"
+    assert result["message"].startswith("database: cannot read backups: deis facts of wale-no-etcd: etcd not answering")
