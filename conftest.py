@@ -1,20 +1,3 @@
-"""fleetready's pytest plugin: the modules below are the whole of it."""
+"""fleetready's pytest plugin lives in fixtures/plugin.py (also loaded early by pytest.ini)."""
 
-pytest_plugins = [
-    "fixtures.options",
-    "fixtures.targets",
-    "fixtures.outcomes",
-    "fixtures.retry",
-    "fixtures.tls_probe",
-    "fixtures.firewall_probe",
-    "fixtures.log_canary",
-    "fixtures.waivers",
-    "reports.results",
-    "reports.history",
-    "reports.changes",
-    "reports.gate",
-    "reports.json_report",
-    "reports.junit",
-    "reports.sarif",
-    "reports.prometheus",
-]
+pytest_plugins = ["fixtures.plugin"]
