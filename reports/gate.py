@@ -89,7 +89,7 @@ class Gate:
 
     def pytest_terminal_summary(self, terminalreporter):
         v = self.verdict
-        if v is None or not (self.explicit or any(v["waived"].values())):
+        if v is None or not (self.explicit or self.new_only or any(v["waived"].values())):
             return
         terminalreporter.section("gate", green=v["passed"], red=not v["passed"])
         for severity in SEVERITIES:
