@@ -18,7 +18,7 @@ class BackupError(Exception):
     """A source could not be read: the check ends as `error`, never `pass`."""
 
 
-def _host_result(facts, index, source):
+def _host_result(facts, index):
     result = facts["backups"]["sources"][index]
     if result["rc"] != 0:
         raise BackupError(f"exit {result['rc']}: {(result['stderr'].strip() or result['stdout'].strip())[-300:]}")
@@ -27,7 +27,7 @@ def _host_result(facts, index, source):
 
 def newest_on_host(facts, index, source):
     """(name, age seconds, size) of the newest backup of a path/restic source, or None."""
-    result = _host_result(facts, index, source)
+    result = _host_result(facts, index)
     now = facts["backups"]["now"]
     if source["kind"] == "path":
         files = path_files(result)
