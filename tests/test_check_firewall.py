@@ -89,3 +89,10 @@ def test_probe_from_a_host_not_in_the_run_is_an_error(results):
     result = results["fwopen-via-nohost", "FR-FW-02"]
     assert result["outcome"] == "error"
     assert "nosuchhost" in result["message"]
+
+
+def test_a_host_without_any_firewall_tool_fails(results):
+    # sshd0 is a light host: neither nft nor iptables is installed.
+    result = results["sshd0", "FR-FW-01"]
+    assert result["outcome"] == "fail", result
+    assert "neither nft nor iptables is installed" in result["message"]
