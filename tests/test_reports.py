@@ -157,3 +157,29 @@ def test_history_holds_both_runs(two_runs):
     assert [r[2] for r in rows] == [1, 1] and all(r[3] >= 1 for r in rows) and [r[4] for r in rows] == [1, 1]
     per_run = db.execute("SELECT run_id, count(*) FROM results GROUP BY run_id").fetchall()
     assert [n for _, n in per_run] == [r[1] for r in rows]
+
+
+def test_shards_merge_into_one_report_and_one_history_entry(lab, inventory, tmp_path):
+    import subprocess
+    import sys
+    shards = []
+    for n, limit in enumerate(["web", "app"]):
+        code, results, output = run_fleetready(fleet_args(lab, inventory, "--limit", limit))
+        shards.append(tmp_path / f"results-{n}.json")
+        shards[-1].write_text(json.dumps(results))
+    out, db = tmp_path / "merged.json", tmp_path / "history.db"
+    for _ in range(2):
+        proc = subprocess.run([sys.executable, "-m", "reports", "merge", *map(str, shards), "--json", str(out),
+                               "--history", str(db)], cwd=ROOT, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+    merged = json.loads(out.read_text())
+    jsonschema.validate(merged, json.loads((ROOT / "docs" / "results-schema.json").read_text()))
+    assert merged["summary"]["hosts"] == 4 and outcomes(merged)[("noimages", "FR-IMG-01")] == "fail"
+    assert [(r["host"], r["control"]) for r in merged["changes"]["still_failing"]] == [("noimages", "FR-IMG-01")]
+    runs = sqlite3.connect(db).execute("SELECT source, hosts FROM runs").fetchall()
+    assert runs == [("merge", 4), ("merge", 4)]
+    bad = tmp_path / "bad.json"
+    bad.write_text("[]")
+    proc = subprocess.run([sys.executable, "-m", "reports", "merge", str(bad), "--json", str(out)],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 4 and "not a fleetready JSON results file" in proc.stderr

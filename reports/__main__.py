@@ -1,0 +1,30 @@
+"""python -m reports merge results-*.json --json OUT [--history DB]"""
+
+import argparse
+import sys
+
+from fixtures.config_errors import ConfigError
+from reports.merge import run
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m reports")
+    commands = parser.add_subparsers(dest="command", required=True)
+    merge = commands.add_parser("merge", help="merge JSON results of partial runs into one report")
+    merge.add_argument("inputs", nargs="+", metavar="RESULTS.json")
+    merge.add_argument("--json", required=True, metavar="OUT", help="merged JSON results file")
+    merge.add_argument("--history", metavar="DB", help="record the merged run as one history entry")
+    args = parser.parse_args(argv)
+    try:
+        merged = run(args.inputs, args.json, args.history)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 4
+    s = merged["summary"]
+    print(f"merged {len(args.inputs)} files: {s['hosts']} hosts, {s['results']} results, "
+          f"compliance {s['compliance']}%")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""Merge the JSON results of partial runs (shards) into one results file and one history entry.
+
+A (host, check) present in several shards keeps the record of the shard that finished last.
+The merged run spans the earliest start to the latest finish; its exit status is the worst.
+"""
+
+from reports import history
+from reports.atomic import write_atomic
+from reports.changes import diff
+from reports.json_report import dumps
+from reports.results import document, load_results
+
+
+def merge(paths):
+    shards = sorted((load_results(p) for p in paths), key=lambda d: d.get("finished") or 0)
+    records = {}
+    for shard in shards:
+        records.update((r["nodeid"], r) for r in shard["results"])
+    return document(records.values(), min(s["started"] for s in shards), max(s["finished"] for s in shards),
+                    max(s["exit_status"] for s in shards), shards=[str(p) for p in paths])
+
+
+def run(paths, json_out, history_path=None):
+    merged = merge(paths)
+    if history_path:
+        previous = history.previous_run(history_path)
+        if previous is not None:
+            merged["changes"] = dict(diff({r["nodeid"]: r for r in previous["results"]},
+                                          {r["nodeid"]: r for r in merged["results"]}),
+                                     since=f"{history_path} run {previous['id']}")
+        history.record_run(history_path, merged["results"], merged["started"], merged["finished"],
+                           merged["exit_status"], source="merge")
+    write_atomic(json_out, dumps(merged))
+    return merged
