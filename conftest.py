@@ -1,3 +1,4 @@
-"""fleetready's pytest plugin lives in fixtures/plugin.py (also loaded early by pytest.ini)."""
+"""fleetready's pytest plugin: fixtures/plugin.py (its options: fixtures/options.py, loaded
+early by pytest.ini)."""
 
 pytest_plugins = ["fixtures.plugin"]

@@ -12,11 +12,6 @@ from reports.changes import CHANGES
 from reports.results import document, results_of
 
 
-def pytest_addoption(parser):
-    parser.getgroup("fleetready").addoption(
-        "--json-report", metavar="FILE", help="write one JSON record per host and check to FILE")
-
-
 def dumps(data):
     return json.dumps(data, indent=1, default=str)
 

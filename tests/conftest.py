@@ -20,7 +20,9 @@ def run_fleetready(args, cwd=ROOT, timeout=900) -> tuple[int, dict | None, str]:
     with tempfile.TemporaryDirectory(prefix="fleetready-run-") as tmp:
         results = Path(tmp) / "results.json"
         proc = subprocess.run(
-            [sys.executable, "-m", "pytest", str(ROOT / "checks"), "-p", "no:cacheprovider",
+            # As bin/fleetready runs it: the checks come from pytest.ini's testpaths unless
+            # args name test files.
+            [sys.executable, "-m", "pytest", "-c", str(ROOT / "pytest.ini"), "--rootdir", str(ROOT),
              "--json-report", str(results), *args],
             cwd=cwd, capture_output=True, text=True, timeout=timeout)
         output = proc.stdout + proc.stderr

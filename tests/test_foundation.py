@@ -42,11 +42,14 @@ def test_one_result_per_host_over_ssh_paramiko_docker_and_local(lab, tmp_path):
         "via-docker": {"ansible_host": host.container, "ansible_connection": "docker"},
         "via-local": {"ansible_connection": "local"},
     })
-    code, results, output = run_fleetready(
-        ["--inventory", inventory, "--ssh-config", str(lab.files["ssh_config"]), "-v",
-         "-k", "FR-HOST-01"])
+    code, everything, output = run_fleetready(
+        ["checks", str(DATA / "host_fixture_check.py"), "--inventory", inventory,
+         "--ssh-config", str(lab.files["ssh_config"]), "-v", "-k", "FR-HOST-01 or FR-TEST-HOST"])
     assert code == 0, output
-    results = by_host(results)
+    # A check's `host` fixture is the target's testinfra Host, never the controller.
+    assert {r["host"] for r in everything["results"] if r["control"] == "FR-TEST-HOST"} == {
+        "via-ssh", "via-paramiko", "via-docker", "via-local"}
+    results = by_host(everything)
     assert sorted(results) == ["via-docker", "via-local", "via-paramiko", "via-ssh"]
     for name, result in results.items():
         assert result["outcome"] == "pass"
@@ -115,7 +118,7 @@ def test_unreachable_hosts_each_get_their_reason_and_never_pass(broken_fleet, co
     inventory = write_inventory(tmp / f"inv-{connection}.yml", hosts)
     started = time.monotonic()
     code, everything, output = run_fleetready(
-        [str(DATA / "many_fact_checks.py"), "--inventory", inventory,
+        ["checks", str(DATA / "many_fact_checks.py"), "--inventory", inventory,
          "--ssh-config", str(tmp / "ssh_config"), "--host-timeout", "4"])
     elapsed = time.monotonic() - started
     assert code == 1, output
@@ -139,7 +142,7 @@ def test_facts_are_gathered_in_one_remote_command_per_host(lab, tmp_path, monkey
     counts = tmp_path / "counts.json"
     monkeypatch.setenv("FLEETREADY_COUNT_FILE", str(counts))
     code, results, output = run_fleetready(
-        [str(DATA / "many_fact_checks.py"), "--inventory", inventory,
+        ["checks", str(DATA / "many_fact_checks.py"), "--inventory", inventory,
          "--ssh-config", str(lab.files["ssh_config"]), "-p", "tests.plugins.count_commands"])
     # Every check of the suite runs (light hosts fail some: no firewall there), yet each host
     # is asked once.
