@@ -66,7 +66,8 @@ def test_default_profile_is_docker_host(tmp_path):
         "profile": "docker-host",
         "description": policy["description"],
         "images": {"required": [], "registry": None, "platform": None},
-        "firewall": {"allowed_tcp_ports": [22], "closed_tcp_ports": [2375, 2376], "probe_from": "controller"},
+        "firewall": {"allowed_tcp_ports": [22], "closed_tcp_ports": [2375, 2376], "probe_from": "controller",
+                     "ruleset": None},
         "tls": {"expiry_warning_days": 14, "endpoints": []},
         "backups": {"sources": []},
         "logging": {"drain": None, "source": "auto",
@@ -205,7 +206,8 @@ def test_overrides_merge_lowest_first(tmp_path, profiles):
                 logging: {canary: {receiver_log: /var/log/canary}}
     """, [("host_vars/h1.yml", "fleetready_policy:\n  firewall:\n    probe_from: bastion\n")])
     policy = resolve_policy(host, profiles)
-    assert policy["firewall"] == {"allowed_tcp_ports": [22, 80], "closed_tcp_ports": [2375], "probe_from": "bastion"}
+    assert policy["firewall"] == {"allowed_tcp_ports": [22, 80], "closed_tcp_ports": [2375], "probe_from": "bastion",
+                                  "ruleset": None}
     assert policy["logging"]["source"] == "rsyslog"
     assert policy["logging"]["canary"] == {"enabled": True, "receiver_host": "logs",
                                            "receiver_log": "/var/log/canary", "deadline_seconds": 5}
@@ -321,3 +323,23 @@ def test_any_override_gives_config_error_or_policy(tmp_path_factory, override):
         assert "\n" not in str(e)
     else:
         assert policy["profile"] == "docker-host"
+
+
+def test_remediation_keys(tmp_path, profiles):
+    """The keys --remediate reads: a source's backup command and the firewall ruleset."""
+    host = host_of(tmp_path, """
+        all:
+          hosts:
+            h1:
+              fleetready_profile: base
+              fleetready_policy:
+                firewall: {ruleset: "table inet filter {}"}
+                backups: {sources: [{name: db, kind: path, path: /b/*.gz, max_age_hours: 1, command: make-backup}]}
+    """)
+    policy = resolve_policy(host, profiles)
+    assert policy["firewall"]["ruleset"] == "table inet filter {}"
+    assert policy["backups"]["sources"][0]["command"] == "make-backup"
+    host = host_of(tmp_path, "all:\n  hosts:\n    h1:\n      fleetready_profile: base\n"
+                             "      fleetready_policy: {firewall: {ruleset: 1}}\n")
+    with pytest.raises(ConfigError, match="firewall.ruleset: expected a non-empty string or null"):
+        resolve_policy(host, profiles)
