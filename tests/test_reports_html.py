@@ -48,7 +48,6 @@ def test_matrix_and_trend_chart_are_drawn(report, tmp_path):
     assert "Hosts × checks" in dom and "fleetready-matrix" in dom
     assert dom.count("<circle") == 3 and "<polyline" in dom
     assert "Changes since" in dom and "Still failing: 1" in dom
-    shutil.copy(shot, "/tmp/fleetready-report.png")   # for a person to look at
 
 
 def test_host_markup_renders_as_text_and_no_script_runs(report, tmp_path):
