@@ -147,7 +147,9 @@ def remediate(item, nextitem, failed, fix, target, state):
     config, fleet = item.config, item.config.stash[FLEET]
     funcargs = item.stash.get(FUNCARGS, {})
     host = fleet.connections.host(target)
-    ctx = Context(target, fleet.policy(target), funcargs.get("facts"), funcargs, host, fleet, config)
+    # The host answered (the check failed on its facts), so its facts are at hand.
+    facts = funcargs.get("facts") or fleet.facts(target)
+    ctx = Context(target, fleet.policy(target), facts, funcargs, host, fleet, config)
     record = {"time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "run": state.run_id, "host": target.name, "check": item.originalname,
               "control": failed.fleetready["control"], "fix": fix.name, "mode": state.mode,
@@ -158,6 +160,9 @@ def remediate(item, nextitem, failed, fix, target, state):
         steps = fix.plan(ctx)
     except NotFixable as exc:
         record.update(result="no fix", message=str(exc))
+        return _done(state, record), reports
+    except Exception as exc:  # a broken fix must not end the run; the check stays failed
+        record.update(result="remediation error", message=f"planning failed: {type(exc).__name__}: {exc}")
         return _done(state, record), reports
     record["plan"] = [s.as_record() for s in steps]
     if fix.plan_only:
