@@ -2,16 +2,12 @@
 buckets on a real S3-speaking server (moto) on the controller's loopback."""
 
 import datetime
-import time
 
 import boto3
 import pytest
-import yaml
 from moto.server import ThreadedMotoServer
 
-from lab import keys
-from lab.hostfiles import PROFILE
-from tests.conftest import run_fleetready
+from tests.labrun import run_cases
 
 RESTIC = "restic -r /srv/restic --password-file /root/restic.pass"
 DB = {"name": "db", "kind": "path", "path": "/var/backups/fleetready/db-*.tar.gz", "max_age_hours": 26}
@@ -93,20 +89,9 @@ def results(lab, s3, tmp_path_factory):
         "wale-stale": ("etcd", [wale(s3, "db-wal-stale")]),
         "wale-no-etcd": ("sound", [wale(s3, "db-wal")]),
     }
-    hosts = {}
-    for name, (lab_host, sources) in cases.items():
-        hosts[name] = {"ansible_host": lab.host(lab_host).address, "ansible_user": "root",
-                       "ansible_ssh_private_key_file": str(keys.CLIENT_KEY),
-                       "fleetready_profile": str(PROFILE)}
-        if sources is not None:
-            hosts[name]["fleetready_policy"] = {"backups": {"sources": sources}}
-    inventory = tmp_path_factory.mktemp("bak") / "inventory.yml"
-    inventory.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
-    started = time.monotonic()
-    code, report, output = run_fleetready(["-k", "FR-BAK", "--inventory", str(inventory),
-                                           "--ssh-config", str(lab.files["ssh_config"])])
-    print(f"fleetready run: {time.monotonic() - started:.1f} s")
-    assert report is not None, output
+    cases = {name: (lab_host, sources and {"backups": {"sources": sources}})
+             for name, (lab_host, sources) in cases.items()}
+    report = run_cases(lab, cases, tmp_path_factory.mktemp("bak") / "inventory.yml", "FR-BAK")
     return {r["host"]: r for r in report["results"] if r["control"] == "FR-BAK-01"}
 
 

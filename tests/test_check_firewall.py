@@ -1,9 +1,9 @@
 """FR-FW-01 and FR-FW-02 against real lab hosts: one lab, one fleetready run."""
 
 import pytest
-import yaml
 
 from tests.conftest import run_fleetready
+from tests.labrun import host_vars, lab_inventory
 
 HOSTS = {"sound": "sound", "fwoff": "firewall_off", "fwopen": "firewall_open_port",
          "notsaved": "sound", "iptsaved": "sound"}
@@ -21,17 +21,9 @@ COMMIT
 """
 
 
-def lab_inventory(lab, path, extra):
-    """The lab's inventory plus `extra` hosts ({name: vars}) in its `lab` group."""
-    inventory = yaml.safe_load(lab.files["inventory"].read_text())
-    inventory["all"]["children"]["lab"]["hosts"].update(extra)
-    path.write_text(yaml.safe_dump(inventory))
-    return str(path)
-
-
 def probed_from(lab, name, prober):
     """Another inventory name for lab host `name`, probed from inventory host `prober`."""
-    entry = yaml.safe_load(lab.files["inventory"].read_text())["all"]["children"]["lab"]["hosts"][name]
+    entry = host_vars(lab, name)
     return dict(entry, fleetready_policy={"firewall": {"probe_from": prober}})
 
 

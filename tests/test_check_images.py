@@ -1,26 +1,18 @@
 """FR-IMG-01 against real lab hosts: one lab, one fleetready run, judged host by host."""
 
 import pytest
-import yaml
 
 from tests.conftest import run_fleetready
+from tests.labrun import host_vars, lab_inventory
 
 HOSTS = {"sound": "sound", "missing": "missing_images", "wrongtag": "wrong_image_tag",
          "noengine": "sound", "digest": "sound"}
 OTHER_DIGEST = "sha256:" + "1" * 64
 
 
-def lab_inventory(lab, path, extra):
-    """The lab's inventory plus `extra` hosts ({name: vars}) in its `lab` group."""
-    inventory = yaml.safe_load(lab.files["inventory"].read_text())
-    inventory["all"]["children"]["lab"]["hosts"].update(extra)
-    path.write_text(yaml.safe_dump(inventory))
-    return str(path)
-
-
 def alias(lab, name, images):
     """Another inventory name for lab host `name`, requiring `images` instead."""
-    entry = yaml.safe_load(lab.files["inventory"].read_text())["all"]["children"]["lab"]["hosts"][name]
+    entry = host_vars(lab, name)
     return dict(entry, fleetready_policy={"images": {"required": images}})
 
 

@@ -2,14 +2,10 @@
 
 import json
 import shlex
-import time
 
 import pytest
-import yaml
 
-from lab import keys
-from lab.hostfiles import PROFILE
-from tests.conftest import run_fleetready
+from tests.labrun import run_cases
 
 FAST_CANARY = {"logging": {"canary": {"deadline_seconds": 3}}}
 NO_CANARY = {"canary": {"enabled": False}}
@@ -46,21 +42,7 @@ def results(lab, tmp_path_factory):
                                                   **NO_CANARY}}),
         "logs": ("logs", None),   # the receiver: default profile, no drain of its own
     }
-    hosts = {}
-    for name, (lab_host, policy) in cases.items():
-        hosts[name] = {"ansible_host": lab.host(lab_host).address, "ansible_user": "root",
-                       "ansible_ssh_private_key_file": str(keys.CLIENT_KEY)}
-        if name != "logs":
-            hosts[name]["fleetready_profile"] = str(PROFILE)
-        if policy is not None:
-            hosts[name]["fleetready_policy"] = policy
-    inventory = tmp_path_factory.mktemp("log") / "inventory.yml"
-    inventory.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
-    started = time.monotonic()
-    code, report, output = run_fleetready(["-k", "FR-LOG", "--inventory", str(inventory),
-                                           "--ssh-config", str(lab.files["ssh_config"])])
-    print(f"fleetready run: {time.monotonic() - started:.1f} s")
-    assert report is not None, output
+    report = run_cases(lab, cases, tmp_path_factory.mktemp("log") / "inventory.yml", "FR-LOG")
     return {(r["host"], r["control"]): r for r in report["results"] if r["control"]}
 
 

@@ -1,13 +1,9 @@
 """FR-MON-01 against real lab hosts: nginx serving node_up on 9100, or nothing there."""
 
-import time
 
 import pytest
-import yaml
 
-from lab import keys
-from lab.hostfiles import PROFILE
-from tests.conftest import run_fleetready
+from tests.labrun import run_cases
 
 
 @pytest.fixture(scope="module")
@@ -28,20 +24,9 @@ def results(lab, tmp_path_factory):
         "redirected": ("sound", {"metrics_url": "http://127.0.0.1:80/metrics"}),
         "not-prometheus": ("sound", {"metrics_url": "http://127.0.0.1:9200/metrics"}),
     }
-    hosts = {}
-    for name, (lab_host, monitoring) in cases.items():
-        hosts[name] = {"ansible_host": lab.host(lab_host).address, "ansible_user": "root",
-                       "ansible_ssh_private_key_file": str(keys.CLIENT_KEY),
-                       "fleetready_profile": str(PROFILE)}
-        if monitoring is not None:
-            hosts[name]["fleetready_policy"] = {"monitoring": monitoring}
-    inventory = tmp_path_factory.mktemp("mon") / "inventory.yml"
-    inventory.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
-    started = time.monotonic()
-    code, report, output = run_fleetready(["-k", "FR-MON", "--inventory", str(inventory),
-                                           "--ssh-config", str(lab.files["ssh_config"])])
-    print(f"fleetready run: {time.monotonic() - started:.1f} s")
-    assert report is not None, output
+    cases = {name: (lab_host, monitoring and {"monitoring": monitoring})
+             for name, (lab_host, monitoring) in cases.items()}
+    report = run_cases(lab, cases, tmp_path_factory.mktemp("mon") / "inventory.yml", "FR-MON")
     return {r["host"]: (r["outcome"], r["message"]) for r in report["results"] if r["control"] == "FR-MON-01"}
 
 

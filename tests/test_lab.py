@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from lab import pki, state
-from lab.fleet import Lab, cleanup_stale, list_labs
+from lab.fleet import cleanup_stale, list_labs
 
 pytestmark = pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")
 DEFECTS = [n for n in state.names() if n not in ("sound", "receiver", "deis")]

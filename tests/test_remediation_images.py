@@ -5,7 +5,7 @@ import yaml
 
 from remediations import audit
 from tests.conftest import run_fleetready
-from tests.test_check_images import lab_inventory
+from tests.labrun import lab_inventory
 
 IMAGES = ["fleetready-lab/app:1.0", "fleetready-lab/worker:1.0"]
 LIST = "docker image ls --no-trunc --format '{{.ID}} {{.Repository}}:{{.Tag}}' | sort"

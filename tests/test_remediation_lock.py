@@ -12,7 +12,7 @@ import yaml
 
 from remediations.lock import LOCK_DIR
 from tests.conftest import run_fleetready
-from tests.test_check_images import lab_inventory
+from tests.labrun import lab_inventory
 
 BACKUP_DIR = "/var/backups/fleetready"
 # Slow on purpose: the second run asks for the lock while the first is still backing up.

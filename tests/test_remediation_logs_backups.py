@@ -6,7 +6,7 @@ import yaml
 from remediations import audit
 from remediations.fix_logdrain import DROPIN
 from tests.conftest import run_fleetready
-from tests.test_check_images import lab_inventory
+from tests.labrun import lab_inventory
 
 BACKUP_DIR = "/var/backups/fleetready"
 SOURCE = {"name": "db", "kind": "path", "path": f"{BACKUP_DIR}/db-*.tar.gz", "max_age_hours": 26,

@@ -6,7 +6,7 @@ import yaml
 
 from remediations import audit
 from tests.conftest import run_fleetready
-from tests.test_check_images import lab_inventory
+from tests.labrun import lab_inventory
 
 HOSTS = {"images": "missing_images", "nolog": "no_log_forwarding", "stale": "backup_stale",
          "fwoff": "firewall_off", "tls": "legacy_tls"}
