@@ -11,10 +11,14 @@ def host_vars(lab, name):
     return dict(yaml.safe_load(lab.files["inventory"].read_text())["all"]["children"]["lab"]["hosts"][name])
 
 
-def lab_inventory(lab, path, extra):
-    """The lab's inventory plus `extra` hosts ({name: vars}) in its `lab` group; its path."""
+def lab_inventory(lab, path, extra=None, policies=None):
+    """The lab's inventory plus `extra` hosts ({name: vars}) in its `lab` group, and
+    `policies` ({lab host name: fleetready_policy}) set on its hosts; written to path."""
     inventory = yaml.safe_load(lab.files["inventory"].read_text())
-    inventory["all"]["children"]["lab"]["hosts"].update(extra)
+    hosts = inventory["all"]["children"]["lab"]["hosts"]
+    hosts.update(extra or {})
+    for name, policy in (policies or {}).items():
+        hosts[name]["fleetready_policy"] = policy
     path.write_text(yaml.safe_dump(inventory))
     return str(path)
 

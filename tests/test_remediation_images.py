@@ -1,7 +1,6 @@
 """Remediation against real lab hosts: preseeding images, the max-hosts budget, idempotency."""
 
 import pytest
-import yaml
 
 from remediations import audit
 from tests.conftest import run_fleetready
@@ -22,10 +21,8 @@ def lab(make_lab, tmp_path_factory):
         lab.registry.push(ref)
     tmp = tmp_path_factory.mktemp("remediate-images")
     # `direct` names the registry in its policy; `mirror` pulls through the engine's mirror.
-    inventory = yaml.safe_load(open(lab_inventory(lab, tmp / "base.yml", {})))
-    inventory["all"]["children"]["lab"]["hosts"]["direct"]["fleetready_policy"] = {
-        "images": {"registry": lab.registry.address}}
-    (tmp / "inventory.yml").write_text(yaml.safe_dump(inventory))
+    lab_inventory(lab, tmp / "inventory.yml",
+                  policies={"direct": {"images": {"registry": lab.registry.address}}})
     return lab, str(tmp / "inventory.yml"), tmp
 
 

@@ -8,7 +8,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import yaml
 
 from remediations.lock import LOCK_DIR
 from tests.conftest import run_fleetready
@@ -24,10 +23,8 @@ SOURCE = {"name": "db", "kind": "path", "path": f"{BACKUP_DIR}/db-*.tar.gz", "ma
 def lab(make_lab, tmp_path_factory):
     lab = make_lab(full={"shared": "backup_stale", "orphan": "backup_stale"})
     tmp = tmp_path_factory.mktemp("remediate-lock")
-    inventory = yaml.safe_load(open(lab_inventory(lab, tmp / "base.yml", {})))
-    for name in ("shared", "orphan"):
-        inventory["all"]["children"]["lab"]["hosts"][name]["fleetready_policy"] = {"backups": {"sources": [SOURCE]}}
-    (tmp / "inventory.yml").write_text(yaml.safe_dump(inventory))
+    lab_inventory(lab, tmp / "inventory.yml",
+                  policies=dict.fromkeys(("shared", "orphan"), {"backups": {"sources": [SOURCE]}}))
     return lab, str(tmp / "inventory.yml"), tmp
 
 

@@ -1,7 +1,6 @@
 """Remediation against real lab hosts: a log drain drop-in proven by a canary, a fresh backup."""
 
 import pytest
-import yaml
 
 from remediations import audit
 from remediations.fix_logdrain import DROPIN
@@ -17,10 +16,7 @@ SOURCE = {"name": "db", "kind": "path", "path": f"{BACKUP_DIR}/db-*.tar.gz", "ma
 def run(make_lab, tmp_path_factory):
     lab = make_lab(full={"nolog": "no_log_forwarding", "stale": "backup_stale"})
     tmp = tmp_path_factory.mktemp("remediate-logs")
-    inventory = yaml.safe_load(open(lab_inventory(lab, tmp / "base.yml", {})))
-    inventory["all"]["children"]["lab"]["hosts"]["stale"]["fleetready_policy"] = {
-        "backups": {"sources": [SOURCE]}}
-    (tmp / "inventory.yml").write_text(yaml.safe_dump(inventory))
+    lab_inventory(lab, tmp / "inventory.yml", policies={"stale": {"backups": {"sources": [SOURCE]}}})
     log = tmp / "audit.jsonl"
     code, results, output = run_fleetready([
         "--inventory", str(tmp / "inventory.yml"), "--ssh-config", str(lab.files["ssh_config"]),

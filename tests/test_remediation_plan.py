@@ -2,7 +2,6 @@
 recorded, and the hosts are exactly as they were."""
 
 import pytest
-import yaml
 
 from remediations import audit
 from tests.conftest import run_fleetready
@@ -25,9 +24,7 @@ CONTROLS = {"images": "FR-IMG-01", "nolog": "FR-LOG-01", "stale": "FR-BAK-01", "
 def run(make_lab, tmp_path_factory):
     lab = make_lab(full=HOSTS)
     tmp = tmp_path_factory.mktemp("remediate-plan")
-    inventory = yaml.safe_load(open(lab_inventory(lab, tmp / "base.yml", {})))
-    inventory["all"]["children"]["lab"]["hosts"]["stale"]["fleetready_policy"] = {"backups": {"sources": [SOURCE]}}
-    (tmp / "inventory.yml").write_text(yaml.safe_dump(inventory))
+    lab_inventory(lab, tmp / "inventory.yml", policies={"stale": {"backups": {"sources": [SOURCE]}}})
     before = {name: lab.host(name).check(SNAPSHOT) for name in HOSTS}
     log = tmp / "audit.jsonl"
     code, results, output = run_fleetready([
