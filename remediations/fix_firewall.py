@@ -102,7 +102,8 @@ def steps_for(ruleset, window):
         Step(f"mkdir -p {q(WORK)} && printf %s {shlex.quote(ruleset)} >{q(NEW)} && nft -c -f {q(NEW)}",
              "stage the ruleset and have nft check it"),
         Step(f"rm -rf {q(DECIDED)} {q(LOADED)} {q(ROLLED)} && {{ printf 'table inet filter\\ndelete table inet filter\\n';"
-             f" nft list table inet filter 2>/dev/null; }} >{q(ROLLBACK)}",
+             # No table yet: the rollback just deletes the one the fix creates.
+             f" nft list table inet filter 2>/dev/null || true; }} >{q(ROLLBACK)}",
              "save table inet filter for the rollback"),
         Step(load, f"load the ruleset from a detached process that restores the saved table {int(window)} s"
                    " after the load unless confirmed; wait for the load"),

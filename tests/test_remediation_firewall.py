@@ -4,10 +4,9 @@ that shuts the management port is rolled back by the host itself."""
 import subprocess
 
 import pytest
-import yaml
 
 from tests.conftest import run_fleetready
-from tests.test_check_images import lab_inventory
+from tests.labrun import lab_inventory
 
 WINDOW = 8
 # Refuses new ssh connections while the run's existing session (established) survives.
@@ -31,15 +30,13 @@ def fresh_ssh(lab, name):
 
 @pytest.fixture(scope="module")
 def run(make_lab, tmp_path_factory):
-    lab = make_lab(full={"good": "firewall_off", "cutoff": "firewall_off"})
+    lab = make_lab(full={"good": "firewall_off", "cutoff": "firewall_off", "bare": "firewall_off"})
+    lab.host("bare").check("nft delete table inet filter")  # no filter table at all
     tmp = tmp_path_factory.mktemp("remediate-firewall")
-    inventory = yaml.safe_load(open(lab_inventory(lab, tmp / "base.yml", {})))
-    inventory["all"]["children"]["lab"]["hosts"]["cutoff"]["fleetready_policy"] = {
-        "firewall": {"ruleset": CUTS_SSH}}
-    (tmp / "inventory.yml").write_text(yaml.safe_dump(inventory))
+    lab_inventory(lab, tmp / "inventory.yml", policies={"cutoff": {"firewall": {"ruleset": CUTS_SSH}}})
     code, results, output = run_fleetready([
         "--inventory", str(tmp / "inventory.yml"), "--ssh-config", str(lab.files["ssh_config"]),
-        "--limit", "good:cutoff", "-k", "FR-FW-01", "--remediate=apply", "--remediate-rollback-seconds", str(WINDOW),
+        "--limit", "good:cutoff:bare", "-k", "FR-FW-01", "--remediate=apply", "--remediate-rollback-seconds", str(WINDOW),
         "--remediation-log", str(tmp / "audit.jsonl")])
     assert results is not None, output
     return lab, {r["host"]: r for r in results["results"] if r["control"] == "FR-FW-01"}
@@ -71,3 +68,10 @@ def test_ruleset_cutting_ssh_is_rolled_back(run):
     assert "policy accept" in host.check("nft list table inet filter")
     assert "fleetready remediation" not in host.check("cat /etc/nftables.conf")
     assert fresh_ssh(lab, "cutoff") == 0
+
+
+def test_host_without_a_filter_table_gets_one(run):
+    lab, results = run
+    assert results["bare"]["outcome"] == "pass", results["bare"]
+    assert results["bare"]["remediation"]["result"] == "fixed"
+    assert "policy drop" in lab.host("bare").check("nft list table inet filter")
