@@ -73,7 +73,7 @@ def fleetready(connection):
                           "ansible_ssh_private_key_file": str(keys.CLIENT_KEY)}
             for i, a in enumerate(hosts)}}}))
         return run_measured([sys.executable, "-m", "pytest", "-q", "-c", str(ROOT / "pytest.ini"),
-                             "--rootdir", str(ROOT), "--inventory", str(inventory), "--ssh-config", ssh_config,
+                             "--rootdir", str(ROOT), "--tb=line", "--inventory", str(inventory), "--ssh-config", ssh_config,
                              "--concurrency", str(concurrency)], ROOT)
     return run
 

@@ -31,7 +31,7 @@ rsyslogd
 dockerd >/var/log/dockerd.log 2>&1 &
 exec /usr/sbin/sshd -D -e
 """
-SSHD_PACKAGES = ["openssh-server"]
+SSHD_PACKAGES = ["openssh-server", "iproute2"]  # light, but like a real host: ss
 FULL_PACKAGES = ["openssh-server", "nftables", "iptables", "rsyslog", "docker.io", "nginx-light",
                  "openssl", "curl", "iproute2", "procps", "ca-certificates", "etcd-server",
                  "etcd-client", "restic", "busybox-static", "python3-minimal"]
