@@ -13,9 +13,8 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from lab import keys
-from lab.hostfiles import PROFILE
 from tests.conftest import ROOT, run_fleetready
+from tests.labrun import host_vars
 
 SELECT = ["-k", "FR-HOST-01 or FR-IMG-01", "--host-timeout", "5"]
 
@@ -23,15 +22,8 @@ SELECT = ["-k", "FR-HOST-01 or FR-IMG-01", "--host-timeout", "5"]
 def write_inventory(path, lab, groups):
     """An inventory of lab hosts in groups {group: [lab host name] or {inventory name: lab host name}}
     (several inventory names may share a lab host); scenario hosts get the lab profile."""
-    def host_vars(name):
-        host = lab.host(name)
-        entry = {"ansible_host": host.address, "ansible_user": "root",
-                 "ansible_ssh_private_key_file": str(keys.CLIENT_KEY)}
-        if host.scenario:
-            entry["fleetready_profile"] = str(PROFILE)
-        return entry
     path.write_text(yaml.safe_dump({"all": {"children": {
-        group: {"hosts": {alias: host_vars(name) for alias, name in
+        group: {"hosts": {alias: host_vars(lab, name) for alias, name in
                           (names.items() if isinstance(names, dict) else zip(names, names))}}
         for group, names in groups.items()}}}))
     return str(path)
