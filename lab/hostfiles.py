@@ -1,19 +1,31 @@
-"""The files a lab hands to fleetready and to ssh: inventory.yml, ssh_config, known_hosts."""
+"""The files a lab hands to fleetready and to ssh: inventory.yml, profile.yaml, ssh_config,
+known_hosts."""
 from pathlib import Path
 
 import yaml
 
-from . import keys
+from . import keys, pki
 from .paths import LAB_DIR
 
 PROFILE = LAB_DIR / "profile.yaml"
 
 
+def write_profile(path: Path) -> None:
+    """lab/profile.yaml with the CA of this lab cache (FLEETREADY_LAB_CACHE): hosts' certificates
+    are judged against the CA that signed them, never one left by another cache."""
+    profile = yaml.safe_load(PROFILE.read_text())
+    for endpoint in profile["tls"]["endpoints"]:
+        endpoint["ca_file"] = str(pki.CA_CERT)
+    path.write_text(yaml.safe_dump(profile, sort_keys=False))
+
+
 def write(state_dir: Path, hosts: list) -> dict:
-    """hosts: LabHost objects with an address. Returns {"inventory", "ssh_config", "known_hosts"}."""
+    """hosts: LabHost objects with an address. Returns {"inventory", "profile", "ssh_config",
+    "known_hosts"}."""
     paths = {k: state_dir / f for k, f in
-             [("inventory", "inventory.yml"), ("ssh_config", "ssh_config"),
-              ("known_hosts", "known_hosts")]}
+             [("inventory", "inventory.yml"), ("profile", "profile.yaml"),
+              ("ssh_config", "ssh_config"), ("known_hosts", "known_hosts")]}
+    write_profile(paths["profile"])
     reachable = [h for h in hosts if h.address]
     host_key = keys.host_public()
     paths["known_hosts"].write_text("".join(f"{h.address} {host_key}\n" for h in reachable))
@@ -36,7 +48,7 @@ def write(state_dir: Path, hosts: list) -> dict:
     # receiver and plain hosts keep fleetready's default profile.
     for h in reachable:
         if h.scenario and h.scenario != "receiver":
-            lab_hosts[h.name]["fleetready_profile"] = str(PROFILE)
+            lab_hosts[h.name]["fleetready_profile"] = str(paths["profile"])
     groups = {"lab": {"hosts": lab_hosts}}
     for h in reachable:
         groups.setdefault(h.kind, {"hosts": {}})["hosts"][h.name] = None

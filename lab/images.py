@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from . import keys, rootfs
+from .once import creator
 from .paths import LABEL
 from .sh import CommandError, out, pipe, run
 
@@ -100,12 +101,14 @@ def build_host_image(kind: str) -> str:
     ref = image_ref(kind)
     if _exists(ref):
         return ref
-    root = rootfs.build_rootfs(kind, recipe["packages"], recipe["files"])
-    for argv in recipe.get("post", []):
-        run(["chroot", str(root), *argv])
-    _import(root, ref, recipe["cmd"], ref.rsplit(":", 1)[1])
-    shutil.rmtree(root)
-    _drop_older(kind, ref)
+    with creator(rootfs.BUILD / "host-images"):   # builds share work dirs and the .deb cache
+        if not _exists(ref):
+            root = rootfs.build_rootfs(kind, recipe["packages"], recipe["files"])
+            for argv in recipe.get("post", []):
+                run(["chroot", str(root), *argv])
+            _import(root, ref, recipe["cmd"], ref.rsplit(":", 1)[1])
+            shutil.rmtree(root)
+            _drop_older(kind, ref)
     return ref
 
 
@@ -132,7 +135,7 @@ def build_standins() -> list[str]:
     todo = [ref for ref in STANDINS if _recipe_of(ref) != _hash([busybox_sum, ref])]
     if not todo:
         return STANDINS
-    with tempfile.TemporaryDirectory() as tmp:
+    with creator(rootfs.BUILD / "standins"), tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         _busybox_tree(root)
         for ref in todo:

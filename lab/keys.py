@@ -4,6 +4,9 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from reports.atomic import write_atomic
+
+from .once import creator
 from .paths import CACHE
 
 KEYS = CACHE / "keys"
@@ -12,19 +15,18 @@ HOST_KEY = KEYS / "ssh_host_ed25519_key"
 
 
 def _make_pair(path: Path, comment: str) -> None:
-    if path.exists() and path.with_suffix(".pub").exists():
+    if path.exists():
         return
-    key = ed25519.Ed25519PrivateKey.generate()
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
-                                serialization.NoEncryption())
-    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH,
-                                           serialization.PublicFormat.OpenSSH)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(private)
-    tmp.chmod(0o600)
-    path.with_suffix(".pub").write_bytes(public + b" " + comment.encode() + b"\n")
-    tmp.rename(path)  # private key last: its presence marks a complete pair
+    with creator(path):
+        if path.exists():
+            return
+        key = ed25519.Ed25519PrivateKey.generate()
+        private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+                                    serialization.NoEncryption())
+        public = key.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                               serialization.PublicFormat.OpenSSH)
+        write_atomic(path.with_suffix(".pub"), public + b" " + comment.encode() + b"\n")
+        write_atomic(path, private, mode=0o600)  # private key last: it marks a complete pair
 
 
 def ensure_keys() -> None:

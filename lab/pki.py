@@ -7,6 +7,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from reports.atomic import write_atomic
+
+from .once import creator
 from .paths import CACHE
 
 PKI = CACHE / "pki"
@@ -37,16 +40,19 @@ def _cert(subject, issuer, pub, sign_key, start, end, *, ca=False, sans=()) -> x
 
 
 def ensure_ca() -> None:
-    if CA_CERT.exists() and CA_KEY.exists():
+    """The lab CA, made once: the certificate is written last, so its presence means a
+    whole, matching pair (host states are applied from several threads at once)."""
+    if CA_CERT.exists():
         return
-    PKI.mkdir(parents=True, exist_ok=True)
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = _cert(_name("fleetready lab CA"), _name("fleetready lab CA"), key.public_key(), key,
-                 now - dt.timedelta(days=1), now + dt.timedelta(days=3650), ca=True)
-    CA_KEY.write_text(_pem_key(key))
-    CA_KEY.chmod(0o600)
-    CA_CERT.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    with creator(CA_CERT):
+        if CA_CERT.exists():
+            return
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = dt.datetime.now(dt.timezone.utc)
+        cert = _cert(_name("fleetready lab CA"), _name("fleetready lab CA"), key.public_key(), key,
+                     now - dt.timedelta(days=1), now + dt.timedelta(days=3650), ca=True)
+        write_atomic(CA_KEY, _pem_key(key), mode=0o600)
+        write_atomic(CA_CERT, cert.public_bytes(serialization.Encoding.PEM))
 
 
 def leaf(kind: str, host_name: str, address: str) -> tuple[str, str]:

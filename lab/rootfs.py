@@ -5,6 +5,7 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
+from .once import creator
 from .paths import CACHE
 from .sh import run
 
@@ -39,7 +40,14 @@ def base_rootfs() -> Path:
     root = CACHE / "base" / base_id()
     if (root / ".complete").exists():
         return root
-    shutil.rmtree(root, ignore_errors=True)
+    with creator(root):
+        if not (root / ".complete").exists():
+            _debootstrap(root)
+    return root
+
+
+def _debootstrap(root: Path) -> None:
+    shutil.rmtree(root, ignore_errors=True)   # a build that died half-way
     root.parent.mkdir(parents=True, exist_ok=True)
     mirror = next(u for u, s in apt_sources() if s == SUITE)
     run(["debootstrap", "--variant=minbase", SUITE, str(root), mirror], timeout=1200)
@@ -49,7 +57,6 @@ def base_rootfs() -> Path:
     with chroot_mounts(root):
         run(["chroot", str(root), "apt-get", "update"], timeout=600)
     (root / ".complete").touch()
-    return root
 
 
 @contextmanager

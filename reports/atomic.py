@@ -4,7 +4,7 @@ import os
 import tempfile
 
 
-def write_atomic(path, text):
+def write_atomic(path, text, mode=0o644):
     """Write `text` (str or bytes) to `path` through a temporary file in the same directory."""
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
@@ -13,7 +13,7 @@ def write_atomic(path, text):
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

@@ -136,7 +136,9 @@ def test_fault_is_detected_in_time_and_never_passes(runs, fault):
             assert r["outcome"] in outcomes and r["message"], r
             assert r["outcome"] == "error" or r["reason"] in reasons, r
     detect = max(r["duration"] for r in faulted.values())
-    assert detect <= HOST_TIMEOUT + 1.5, (fault, detect)
-    assert wall < 45, (fault, wall)
+    # Cut off by the host timeout, not left to hang (a tarpit answers never, sshd's grace time
+    # is 120 s): margins that hold with the CPU busy, as these runs all go at once.
+    assert detect <= HOST_TIMEOUT + 15, (fault, detect)
+    assert wall < 90, (fault, wall)
     print(f"RESILIENCE | {fault} | {sorted({r['outcome'] + ' ' + (r.get('reason') or '') for r in faulted.values()})}"
           f" | {detect:.2f} s (run {wall:.1f} s) | 0 |")

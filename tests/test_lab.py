@@ -226,7 +226,10 @@ def test_inventory_lists_every_reachable_host(lab):
     inv = yaml.safe_load(lab.files["inventory"].read_text())["all"]["children"]
     assert set(inv["lab"]["hosts"]) == set(lab.hosts)
     assert inv["lab"]["hosts"]["sshd0"]["ansible_host"] == lab.host("sshd0").address
-    assert inv["lab"]["hosts"]["sound"]["fleetready_profile"] == str(ROOT / "lab/profile.yaml")
+    assert inv["lab"]["hosts"]["sound"]["fleetready_profile"] == str(lab.files["profile"])
+    # The CA of this lab cache, wherever FLEETREADY_LAB_CACHE points.
+    endpoint = yaml.safe_load(lab.files["profile"].read_text())["tls"]["endpoints"][0]
+    assert endpoint["ca_file"] == str(pki.CA_CERT)
     assert "fleetready_profile" not in inv["lab"]["hosts"]["logs"]
     assert set(inv["tarpit"]["hosts"]) == {"tarpit0"}
 

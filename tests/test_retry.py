@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from fixtures.retry import until_settled
 from tests.conftest import run_fleetready
 
 
@@ -41,3 +42,42 @@ def test_without_convergence_the_gate_fails_when_time_runs_out(lab):
     assert code == 1
     assert {r["host"]: r["outcome"] for r in results["results"]}["broken"] == "fail"
     assert time.monotonic() - started >= 3  # it did keep re-checking for the window
+
+
+class FakeClock:
+    """Time that moves only when the loop sleeps or an attempt costs some: the window's
+    semantics tested without depending on how fast this machine is."""
+
+    def __init__(self, attempt_cost):
+        self.now, self.attempt_cost, self.attempts = 0.0, attempt_cost, []
+
+    def attempt(self):
+        self.attempts.append(self.now)
+        self.now += self.attempt_cost
+        return "fail"
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+@pytest.mark.parametrize("cost, interval, expected", [
+    (0, 4, [0, 4, 8, 10]),           # the last pause is cut short: one attempt at the deadline
+    (1, 4, [0, 5, 10]),
+    (0, 20, [0, 10]),                # an interval longer than the window still re-checks once
+    (11, 4, [0]),                    # the first attempt outlasted the window
+])
+def test_a_failing_check_is_rechecked_until_the_deadline_itself(cost, interval, expected):
+    clock = FakeClock(cost)
+    prepared = []
+    result = until_settled(clock.attempt, lambda r: r == "pass", 10, interval, prepared.append,
+                           clock=lambda: clock.now, sleep=clock.sleep)
+    assert result == "fail" and clock.attempts == expected
+    assert len(prepared) == len(expected) - 1   # fresh facts before every re-check
+
+
+def test_a_passing_attempt_ends_the_window():
+    clock = FakeClock(1)
+    outcomes = iter(["fail", "pass", "fail"])
+    result = until_settled(lambda: clock.attempt() and next(outcomes), lambda r: r == "pass", 10, 2,
+                           lambda pause: None, clock=lambda: clock.now, sleep=clock.sleep)
+    assert result == "pass" and clock.attempts == [0, 3]
