@@ -10,11 +10,15 @@ files of netfilter-persistent, iptables-restore.service, iptables.service) that 
 default-denies; under systemd, the unit that restores it must also be enabled. Hosts
 without systemd (containers, the lab) cannot be asked what runs at boot, so there the
 saved file in the place its init script reads is the evidence.
+
+A host filtered by something not on it (a cloud security group, an appliance) has a policy
+with `firewall.required: false` and a reason: both checks are skipped with that reason,
+unless `firewall.probe: true` asks FR-FW-02 to probe its ports from outside anyway.
 """
 
 import pytest
 
-from fixtures.firewall_probe import ProbeError, probe_plan
+from fixtures.firewall_probe import ProbeError, probe_plan, probed
 
 
 class FirewallUnknown(Exception):
@@ -29,6 +33,10 @@ def _label(family):
     return {"ipv4": "IPv4", "ipv6": "IPv6"}[family]
 
 
+def not_required(policy):
+    return f"not applicable: host firewall not required: {policy['firewall']['reason']}"
+
+
 def saved_problem(path, entry, systemd):
     """Why a saved ruleset does not count as persisted, or None."""
     if entry["error"]:
@@ -39,7 +47,9 @@ def saved_problem(path, entry, systemd):
 
 
 @pytest.mark.control(id="FR-FW-01", severity="critical", requirement="firewall default-deny, persisted")
-def test_firewall_configured(facts):
+def test_firewall_configured(policy, facts):
+    if not policy["firewall"]["required"]:
+        pytest.skip(not_required(policy))
     fw = facts["firewall"]
     needed = needed_families(fw)
     findings = []
@@ -70,6 +80,8 @@ def test_firewall_configured(facts):
 
 @pytest.mark.control(id="FR-FW-02", severity="critical", requirement="only allowed ports reachable")
 def test_only_allowed_ports_reachable(policy, facts, port_probes, request):
+    if not probed(policy):
+        pytest.skip(not_required(policy))
     must_close, must_open = probe_plan(policy, facts["firewall"]["listening"])
     if not port_probes:
         pytest.skip("not applicable: no ports to probe (nothing listens, no closed_tcp_ports)")

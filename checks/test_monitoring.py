@@ -1,18 +1,38 @@
-"""Metrics answering: the policy's metrics URL answers on the host with Prometheus text
-format carrying every expected metric."""
+"""Metrics answering: the policy's metrics URL answers, from where it is scraped (the
+controller, a named scrape point, or an agent on the host: monitoring.scrape_from), with
+Prometheus text format carrying every expected metric. The fetch on the host itself is kept
+as evidence: it tells an endpoint that is down from one that outsiders cannot reach."""
 
 import pytest
 
 
+def finding(url, fetched, where=""):
+    """What is wrong with one fetch of the metrics endpoint, or None. From outside, why it did
+    not answer (refused, timed out) tells a loopback binding from a filter."""
+    if fetched["error"] is not None:
+        return f"metrics endpoint {url} not answering" + (f"{where} ({fetched['error']})" if where else "")
+    if fetched["status"] != 200:
+        return f"metrics endpoint {url} answered HTTP {fetched['status']}{where}"
+    if fetched["format_error"] is not None:
+        return f"metrics endpoint {url}: not Prometheus text format ({fetched['format_error']}){where}"
+    return None
+
+
 @pytest.mark.control(id="FR-MON-01", severity="medium", requirement="metrics answering")
-def test_metrics_answering(policy, facts):
+def test_metrics_answering(policy, facts, metrics_scrape, request):
     url = policy["monitoring"]["metrics_url"]
     if url is None:
         pytest.skip("not applicable: no metrics_url in the profile")
-    fetched = facts["monitoring"]
-    assert fetched["curl_exit"] == 0, f"metrics endpoint {url} not answering"
-    assert fetched["status"] == 200, f"metrics endpoint {url} answered HTTP {fetched['status']}"
-    assert fetched["format_error"] is None, (
-        f"metrics endpoint {url}: not Prometheus text format ({fetched['format_error']})")
+    on_host = facts["monitoring"]
+    if metrics_scrape is None:   # scrape_from: host
+        fetched, problem = on_host, finding(url, on_host)
+    else:
+        request.node.user_properties.append(("metrics_scrape", metrics_scrape))
+        fetched = metrics_scrape
+        problem = finding(url, fetched, f" from {fetched['from']} at {fetched['url']}")
+        if problem:
+            problem += ("; on the host itself it answers: bound to loopback, or filtered on the way"
+                        if finding(url, on_host) is None else "; on the host itself neither")
+    assert problem is None, problem
     missing = [m for m in policy["monitoring"]["expect_metrics"] if m not in fetched["metrics"]]
     assert not missing, "; ".join(f"metric {m} missing" for m in missing)

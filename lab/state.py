@@ -1,6 +1,7 @@
 """Put a full lab host into a named state from lab/scenarios.yaml (through LabHost.exec)."""
 import copy
 import io
+import json
 import tarfile
 import time
 from functools import lru_cache
@@ -104,14 +105,30 @@ def _restart_rsyslog() -> list:
             "rm -f /run/rsyslogd.pid", "setsid rsyslogd -n >/dev/null 2>&1 </dev/null &"]
 
 
+def _resolve(host, resolve) -> list:
+    """name -> "self": /etc/hosts points the name at this host."""
+    return [f"echo {quote(f'{host.address} {name}')} >>/etc/hosts"
+            for name, where in resolve.items() if where == "self"]
+
+
 def _logging(host, log) -> tuple[dict, list]:
     action = (f'*.* action(type="omfwd" target="{log["target"]}" port="{int(log["port"])}" '
               # retry every second: the receiver may come up after this host (30 s default)
               'protocol="tcp" action.resumeRetryCount="-1" action.resumeInterval="1" '
               'queue.type="LinkedList")\n')
-    script = [f"echo {quote(f'{host.address} {name}')} >>/etc/hosts"
-              for name, where in log["resolve"].items() if where == "self"]
-    return {"/etc/rsyslog.d/60-fleetready-forward.conf": action}, script + _restart_rsyslog()
+    return ({"/etc/rsyslog.d/60-fleetready-forward.conf": action},
+            _resolve(host, log["resolve"]) + _restart_rsyslog())
+
+
+def _docker_logs(host, d) -> tuple[dict, list]:
+    # Merged into the daemon.json the host's init wrote (lab/images.py): its registry settings stay.
+    daemon = json.loads(host.check("cat /etc/docker/daemon.json"))
+    daemon |= {"log-driver": "syslog", "log-opts": {"syslog-address": d["syslog_address"]}}
+    # dockerd reads log settings only at start: stop the init's dockerd once up, start another.
+    restart = [WAIT_DOCKER, "kill $(cat /var/run/docker.pid)",
+               "while pgrep -x dockerd >/dev/null; do sleep 0.05; done",
+               "setsid dockerd >/var/log/dockerd.log 2>&1 </dev/null &", WAIT_DOCKER]
+    return {"/etc/docker/daemon.json": json.dumps(daemon) + "\n"}, _resolve(host, d["resolve"]) + restart
 
 
 def _receiver(host, r) -> tuple[dict, list]:
@@ -180,8 +197,8 @@ def apply(host, name: str) -> dict:
         steps.append(_firewall(host, spec["firewall"]))
     if spec.get("tls") or spec.get("metrics"):
         steps.append(_web(host, spec.get("tls"), spec.get("metrics")))
-    for key, make in (("backups", _backups), ("logging", _logging), ("receiver", _receiver),
-                      ("etcd", _etcd), ("deis", _deis)):
+    for key, make in (("backups", _backups), ("logging", _logging), ("docker_logs", _docker_logs),
+                      ("receiver", _receiver), ("etcd", _etcd), ("deis", _deis)):
         if spec.get(key):
             steps.append(make(host, spec[key]))
     files = {p: t for f, _ in steps for p, t in f.items()}

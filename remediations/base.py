@@ -1,10 +1,13 @@
 """What a fix is: the control it answers, whether it disrupts the host, and plan/apply.
 
 A fix's `plan(ctx)` returns the Steps it would run (shell commands in which every value from
-policy or inventory is shlex-quoted), or raises NotFixable. `apply(ctx, steps)` runs them;
-the default runs them in order and stops at the first that fails. Fixes are idempotent:
-applied to a host that is already right they change nothing. Whether a fix worked is never
-the fix's word: the plugin re-runs the check on fresh facts (remediations/plugin.py).
+policy or inventory is shlex-quoted), or raises NotFixable (the cause is not on the host, or
+not this fix's) or Conflict (applying would break what the host serves). `apply(ctx, steps)`
+runs them; the default runs them in order and stops at the first that fails, saying which in
+one line. `undo(ctx, applied)` reverts what an apply changed. Fixes are idempotent: applied
+to a host that is already right they change nothing. Whether a fix worked is never the fix's
+word: the plugin re-runs the check on fresh facts, and undoes the fix when it still fails
+(remediations/plugin.py).
 """
 
 from dataclasses import dataclass, field
@@ -16,13 +19,24 @@ class NotFixable(Exception):
     """The failure has no automatic fix here (the message says why)."""
 
 
+class Conflict(NotFixable):
+    """The fix would break what the host serves: never applied. `conflicts` name each port, who
+    uses it and the policy key that would allow it; `steps` are what it would have run."""
+
+    def __init__(self, message, conflicts, steps):
+        super().__init__(message)
+        self.conflicts, self.steps = conflicts, steps
+
+
 @dataclass
 class Step:
     command: str          # shell, run on the host; None for advice a human must carry out
     why: str
+    diff: str | None = None   # unified diff of what the step changes, when it replaces something
 
     def as_record(self):
-        return {"command": self.command, "why": self.why}
+        record = {"command": self.command, "why": self.why}
+        return record | {"diff": self.diff} if self.diff else record
 
 
 @dataclass
@@ -43,10 +57,18 @@ class Applied:
     runs: list = field(default_factory=list)   # [{"command", "rc", "output"}]
     result: str | None = None                   # a fix's own verdict, e.g. "rolled back"
     notes: dict = field(default_factory=dict)   # e.g. the canary's token and arrival
+    message: str = ""                           # a fix's own one-line reason, e.g. why it rolled back
 
 
 def clip(text):
     return text if len(text) <= OUTPUT_LIMIT else "..." + text[-OUTPUT_LIMIT:]
+
+
+def one_line(text, limit=300):
+    """The last non-empty line of a command's output or an error: what an operator reads first."""
+    lines = [line.strip() for line in str(text or "").splitlines() if line.strip()]
+    line = lines[-1] if lines else ""
+    return line if len(line) <= limit else line[:limit - 3] + "..."
 
 
 def run(host, command):
@@ -73,5 +95,11 @@ class Fix:
             applied.runs.append(record)
             if record["rc"] != 0:
                 applied.ok = False
+                applied.message = f"{step.why}: failed (exit {record['rc']}): {one_line(record['output'])}"
                 break
         return applied
+
+    def undo(self, ctx, applied):
+        """Revert what `applied` changed, when the re-check failed or a step did: an Applied, or
+        None when the fix only adds what makes nothing worse (a pulled image, a new backup)."""
+        return None

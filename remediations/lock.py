@@ -2,9 +2,10 @@
 runs (from one controller or several) exactly one holds it.
 
 The lock holds a JSON owner line (run id, controller, pid, since). A run keeps the lock of
-every host it remediated until the run ends. A lock is stale, and taken over, when its
-owner is a process of this controller that is gone, or when it is older than TTL seconds
-(a controller that crashed elsewhere). /var/lock is /run/lock, a tmpfs: a reboot clears it.
+every host it remediated until the run ends; another run waits for it, at most WAIT seconds.
+A lock is stale, and taken over, when its owner is a process of this controller that is
+gone, or when it is older than TTL seconds (a controller that crashed elsewhere). /var/lock
+is /run/lock, a tmpfs: a reboot clears it.
 """
 
 import json
@@ -15,6 +16,8 @@ import time
 
 LOCK_DIR = "/var/lock/fleetready.remediate"
 TTL = 1800.0
+WAIT = 60.0    # s a run waits for another run's lock on a host before reporting the host busy
+POLL = 1.0     # s between attempts while waiting
 
 _ACQUIRE = ("mkdir -p /var/lock && mkdir {d} 2>/dev/null"
             " && printf '%s\\n' {owner} >{d}/owner && echo acquired"
@@ -60,6 +63,21 @@ def acquire(host, owner):
             return False, holder
         host.run(_TAKE_OVER.format(d=d, stale=shlex.quote(holder)))
     return False, holder
+
+
+def acquire_waiting(host, owner, wait=WAIT):
+    """(True, the owner line of a run that held the lock first, or None) once this run holds it,
+    or (False, the holder's owner line) when it was still held after `wait` seconds."""
+    deadline = time.monotonic() + wait
+    first = None
+    while True:
+        acquired, holder = acquire(host, owner)
+        if acquired:
+            return True, first
+        first = first or holder
+        if time.monotonic() >= deadline:
+            return False, holder
+        time.sleep(POLL)
 
 
 def release(host, owner):

@@ -2,16 +2,22 @@
 record what would be done (plan) or do it and re-check (apply).
 
 apply, per failing (host, check): admit the host (at most --remediate-max-hosts hosts a run,
-each under its lock on the host, held until the run ends), apply the fix, gather the host's
-facts again and re-run the same check; only that re-run's reports are logged, so a fix never
-turns a check into a pass that the re-check did not prove. Every report of the check carries
-the record as report.fleetready["remediation"]; every record is also appended to the audit
-log (--remediation-log).
+each under its lock on the host, held until the run ends; a lock another run holds is waited
+for, at most lock.WAIT seconds, and the check then re-run on fresh facts before anything is
+done), apply the fix, gather the host's facts again and re-run the same check; only that
+re-run's reports are logged, so a fix never turns a check into a pass that the re-check did
+not prove. A fix whose re-check fails (or whose apply failed) undoes its own changes.
+
+A fix plans once per host in a run: another check it answers (FR-FW-01 and FR-FW-02) refers
+to that plan instead of repeating it. Every result but `fixed` has a one-line message saying
+why. Every report of the check carries the record as report.fleetready["remediation"]; every
+record of an action is also appended to the audit log (--remediation-log).
 """
 
 import datetime
 import functools
 import importlib
+import json
 import pkgutil
 import secrets
 
@@ -21,7 +27,7 @@ from _pytest.runner import runtestprotocol
 import remediations
 from fixtures.targets import FLEET
 from remediations import audit, lock
-from remediations.base import Applied, Context, NotFixable
+from remediations.base import Applied, Conflict, Context, NotFixable, one_line
 
 STATE = pytest.StashKey()
 FUNCARGS = pytest.StashKey()
@@ -39,7 +45,7 @@ def fixes():
 
 
 class RunState:
-    """The hosts this run may change and the locks it holds on them."""
+    """The hosts this run may change, the locks it holds on them, its plans."""
 
     def __init__(self, config):
         self.mode = config.option.remediate
@@ -48,19 +54,25 @@ class RunState:
         self.run_id = secrets.token_hex(6)
         self.owner = lock.owner_line(self.run_id)
         self.held = {}      # host name -> testinfra Host whose lock we hold
+        self.busy = {}      # host name -> owner line of the run that kept its lock past our wait
+        self.plans = {}     # (host name, fix name) -> its one record in this run
         self.records = []
 
     def admit(self, target, host):
-        """None when the run may change the host, else why not ("skipped: max hosts", "busy")."""
+        """(None, owner line of a run that held the host's lock before us, or None) when this run
+        may change the host; else (why not: "skipped: max hosts" or "busy", the holder)."""
         if target.name in self.held:
             return None, None
+        if target.name in self.busy:
+            return "busy", self.busy[target.name]
         if len(self.held) >= self.max_hosts:
             return "skipped: max hosts", None
-        acquired, holder = lock.acquire(host, self.owner)
+        acquired, holder = lock.acquire_waiting(host, self.owner)
         if not acquired:
+            self.busy[target.name] = holder
             return "busy", holder
         self.held[target.name] = host
-        return None, None
+        return None, holder
 
     def release_all(self):
         for host in self.held.values():
@@ -146,57 +158,154 @@ def remediate(item, nextitem, failed, fix, target, state):
     """(record, the reports to log): the failing ones, or those of the re-check after apply."""
     config, fleet = item.config, item.config.stash[FLEET]
     funcargs = item.stash.get(FUNCARGS, {})
-    host = fleet.connections.host(target)
-    # The host answered (the check failed on its facts), so its facts are at hand.
-    facts = funcargs.get("facts") or fleet.facts(target)
-    ctx = Context(target, fleet.policy(target), facts, funcargs, host, fleet, config)
     record = {"time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "run": state.run_id, "host": target.name, "check": item.originalname,
               "control": failed.fleetready["control"], "fix": fix.name, "mode": state.mode,
               "disruptive": fix.disruptive, "before": _evidence(failed.fleetready, fix, funcargs),
               "plan": [], "commands": [], "after": None, "message": ""}
+    first = state.plans.get((target.name, fix.name))
+    # One plan per host per fix (FR-FW-01 and FR-FW-02 share theirs), unless the first found
+    # nothing to do after another run's changes.
+    if first is not None and first.get("result") != "re-checked":
+        return _same_plan(record, first, failed), [failed]
+    state.plans[(target.name, fix.name)] = record
     reports = [failed]
-    try:
-        steps = fix.plan(ctx)
-    except NotFixable as exc:
-        record.update(result="no fix", message=str(exc))
+    ctx = _context(item, target, fleet, config)
+    steps = _plan(fix, ctx, record)
+    if steps is None:
         return _done(state, record), reports
-    except Exception as exc:  # a broken fix must not end the run; the check stays failed
-        record.update(result="remediation error", message=f"planning failed: {type(exc).__name__}: {exc}")
-        return _done(state, record), reports
-    record["plan"] = [s.as_record() for s in steps]
     if fix.plan_only:
-        record["result"] = "plan only"
-    elif state.mode == "plan":
-        record["result"] = "planned"
-    else:
-        refused, holder = _admit(state, target, host)
-        if refused:
-            record.update(result=refused, message=holder or "")
-            return _done(state, record), reports
-        applied = _apply(fix, ctx, steps)
+        record.update(result="plan only", message="a human must make these changes: see the plan")
+        return _done(state, record), reports
+    if state.mode == "plan":
+        record.update(result="planned", message=f"plan mode: {len(steps)} step(s) would run, nothing was changed")
+        return _done(state, record), reports
+    refused, holder = _admit(state, target, ctx.host)
+    if refused:
+        record.update(result=refused, holder=holder, message=_refusal(refused, holder, state))
+        return _done(state, record), reports
+    if holder:   # another run had the host until now: judge it as that run left it
         fleet.refresh(target, 0)
         reports = runtestprotocol(item, nextitem=nextitem, log=False)
         after = _final(reports)
-        record.update(commands=applied.runs, after=_evidence(after, fix, item.stash.get(FUNCARGS, {})),
-                      **applied.notes)
-        record["result"] = applied.result or (
-            "remediation error" if not applied.ok else "fixed" if after["outcome"] == "pass" else "still failing")
+        if after["outcome"] != "fail":
+            record.update(result="re-checked", holder=holder, after=_evidence(after, fix, item.stash.get(FUNCARGS, {})),
+                          message=f"{_who(holder)} held the host's lock; once it let go, the re-check on"
+                                  f" fresh facts is {after['outcome']}: nothing to do")
+            return _done(state, record), reports
+        ctx = _context(item, target, fleet, config)
+        steps = _plan(fix, ctx, record)
+        if steps is None:
+            return _done(state, record), reports
+    applied = _apply(fix, ctx, steps)
+    fleet.refresh(target, 0)
+    reports = runtestprotocol(item, nextitem=nextitem, log=False)
+    after = _final(reports)
+    record.update(commands=applied.runs, after=_evidence(after, fix, item.stash.get(FUNCARGS, {})),
+                  **applied.notes)
+    undone = None
+    if applied.result != "rolled back" and not (applied.ok and after["outcome"] == "pass"):
+        undone = _undo(fix, ctx, applied)
+        if undone is not None:
+            record["undo"] = undone.runs
+            fleet.refresh(target, 0)   # later checks of the host judge it as the undo left it
+    record["result"], record["message"] = _verdict(applied, after, undone)
     return _done(state, record), reports
+
+
+def _context(item, target, fleet, config):
+    funcargs = item.stash.get(FUNCARGS, {})
+    # The host answered (the check failed on its facts), so its facts are at hand.
+    facts = funcargs.get("facts") or fleet.facts(target)
+    return Context(target, fleet.policy(target), facts, funcargs, fleet.connections.host(target), fleet, config)
+
+
+def _plan(fix, ctx, record):
+    """The fix's steps, recorded; None when there is nothing to apply (the record says why)."""
+    try:
+        steps = fix.plan(ctx)
+    except Conflict as exc:
+        record.update(result="conflict", message=one_line(str(exc)), conflicts=exc.conflicts,
+                      plan=[s.as_record() for s in exc.steps])
+        return None
+    except NotFixable as exc:
+        record.update(result="no fix", message=one_line(str(exc)))
+        return None
+    except Exception as exc:  # a broken fix must not end the run; the check stays failed
+        record.update(result="remediation error", message=f"planning failed: {type(exc).__name__}: {one_line(exc)}")
+        return None
+    record["plan"] = [s.as_record() for s in steps]
+    return steps
+
+
+def _same_plan(record, first, failed):
+    """The record of a check whose host already has this fix's plan in this run."""
+    first.setdefault("also", []).append(record["control"])
+    record.update(same_as=first["control"])
+    if first["mode"] == "apply" and first["commands"]:
+        record.update(result="still failing", message=f"{record['fix']} already ran on this host for"
+                      f" {first['control']} ({first['result']}), not again: {one_line(failed.fleetready['message'])}")
+    else:
+        record.update(result=first["result"], message=f"the {record['fix']} plan of {first['control']}: {first['message']}")
+    return record
+
+
+def _who(holder):
+    try:
+        owner = json.loads(holder)
+        return f"run {owner['run']} (controller {owner['controller']}, pid {owner['pid']})"
+    except (ValueError, KeyError, TypeError):
+        return f"another run ({one_line(holder, 120) or 'owner unknown'})"
+
+
+def _refusal(refused, holder, state):
+    if refused == "busy":
+        return (f"not re-checked: {_who(holder)} held the host's lock for over {lock.WAIT:g} s; this outcome"
+                " is from facts gathered before that run's changes")
+    if refused == "skipped: max hosts":
+        return f"--remediate-max-hosts {state.max_hosts} reached: the host was not changed"
+    return one_line(holder)
+
+
+def _verdict(applied, after, undone):
+    """(result, one-line message) of an apply and its re-check."""
+    if undone is None:
+        reverted = ""
+    elif undone.ok:
+        reverted = "; the fix's changes were undone"
+    else:
+        reverted = f"; undoing the fix's changes failed: {undone.message or 'no answer'}"
+    if applied.result == "rolled back":
+        return "rolled back", applied.message
+    if applied.result or not applied.ok:
+        return applied.result or "remediation error", (applied.message or "a step failed") + reverted
+    if after["outcome"] == "pass":
+        return "fixed", ""
+    return "still failing", f"the re-check is {after['outcome']}: {one_line(after['message'])}{reverted}"
 
 
 def _admit(state, target, host):
     try:
         return state.admit(target, host)
     except Exception as exc:  # the lock could not even be asked for: nothing was changed
-        return "remediation error", f"cannot take the host's remediation lock: {exc}"
+        return "remediation error", f"cannot take the host's remediation lock: {one_line(exc)}"
 
 
 def _apply(fix, ctx, steps):
     try:
         return fix.apply(ctx, steps)
     except Exception as exc:  # a broken connection mid-fix: the re-check says where the host is
-        return Applied(ok=False, runs=[{"command": None, "rc": None, "output": f"{type(exc).__name__}: {exc}"}])
+        reason = f"{type(exc).__name__}: {one_line(exc)}"
+        return Applied(ok=False, runs=[{"command": None, "rc": None, "output": reason}],
+                       message=f"the connection failed mid-fix: {reason}")
+
+
+def _undo(fix, ctx, applied):
+    try:
+        return fix.undo(ctx, applied)
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {one_line(exc)}"
+        return Applied(ok=False, runs=[{"command": None, "rc": None, "output": reason}], message=reason)
 
 
 def _done(state, record):
@@ -210,6 +319,7 @@ def pytest_terminal_summary(terminalreporter, config):
     if state is None or not state.records:
         return
     terminalreporter.section(f"remediation ({state.mode}), audit log {state.log}")
-    for r in state.records:
-        terminalreporter.line(f"{r['host']} {r['control']} {r['fix']}: {r['result']}"
+    for r in state.records:   # one line per host and fix, with every check it answered
+        controls = ",".join([r["control"], *r.get("also", [])])
+        terminalreporter.line(f"{r['host']} {controls} {r['fix']}: {r['result']}"
                               + (f" ({r['message']})" if r["message"] else ""))

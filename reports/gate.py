@@ -2,12 +2,15 @@
 
 `--gate "critical=0,high=0,medium=3"` allows at most that many failing results of each named
 severity; a severity left out is not gated. Without --gate every severity allows none (the
-suite's exit status: 1 on any failure). Failing means fail, error or unreachable: a host that
-did not answer never lets a gate pass. Waived results are counted apart and never fail it.
+suite's exit status: 1 on any failure). Failing means fail, error or unreachable. Waived
+results are counted apart and never fail it.
+
+A host that did not answer fails the gate whatever the thresholds, `--gate-new-only` included:
+nothing is known about it, so no severity can be said to be within its limit, nor any failure
+to be old.
 
 `--gate-new-only` counts only failures that are new against the baseline (--baseline or the
-last --history run). Errors and unreachable hosts always count: what could not be judged
-cannot be shown to be old.
+last --history run). Errors always count: what could not be judged cannot be shown to be old.
 """
 
 import pytest
@@ -47,17 +50,31 @@ def counted(record, baseline):
 
 
 def evaluate(records, limits, baseline=None):
-    """{"passed", "limits", "failing": {severity: n}, "waived": {severity: n}, "new_only"}."""
+    """{"passed", "limits", "failing": {severity: n}, "waived": {severity: n}, "unreachable": n
+    hosts, "new_only"}."""
     failing = dict.fromkeys(SEVERITIES, 0)
     waived = dict.fromkeys(SEVERITIES, 0)
+    unreachable = set()
     for r in records:
         if counted(r, baseline):
             failing[r["severity"]] += 1
         elif r["outcome"] == "waived":
             waived[r["severity"]] += 1
-    passed = all(failing[s] <= n for s, n in limits.items())
+        if r["outcome"] == "unreachable":
+            unreachable.add(r["host"])
+    passed = not unreachable and all(failing[s] <= n for s, n in limits.items())
     return {"passed": passed, "limits": limits, "failing": failing, "waived": waived,
-            "new_only": baseline is not None}
+            "unreachable": len(unreachable), "new_only": baseline is not None}
+
+
+def why_failed(verdict, other_failures=0):
+    """What failed the gate, e.g. ["1 host unreachable", "critical over its limit"]."""
+    n = verdict["unreachable"]
+    reasons = [f"{n} host{'s' if n != 1 else ''} unreachable"] if n else []
+    reasons += [f"{s} over its limit" for s, n in verdict["limits"].items() if verdict["failing"][s] > n]
+    if other_failures:
+        reasons.append(f"{other_failures} failed test{'s' if other_failures != 1 else ''} outside any host")
+    return reasons
 
 
 class Gate:
@@ -99,7 +116,8 @@ class Gate:
                 f"{severity:<8} failing {v['failing'][severity]:>3}  limit {'-' if limit is None else limit:>3}"
                 f"  waived {v['waived'][severity]:>3}  {verdict}")
         scope = " (new failures only)" if v["new_only"] else ""
-        terminalreporter.line(f"gate {'PASSED' if v['passed'] else 'FAILED'}{scope}", bold=True)
+        why = "" if v["passed"] else ": " + ", ".join(why_failed(v, self.other_failures))
+        terminalreporter.line(f"gate {'PASSED' if v['passed'] else 'FAILED'}{scope}{why}", bold=True)
 
 
 def gate_of(config):

@@ -18,7 +18,13 @@ from reports.svg import trend_chart
 RANK = ("unreachable", "error", "fail", "waived", "pass", "skipped")
 COLORS = {"pass": "#c8ecc8", "fail": "#f7c4c4", "error": "#f3d39b", "unreachable": "#d9b3e6",
           "waived": "#fff3b0", "skipped": "#e8e8e8"}
-STYLE = ("<style>.fleetready table{border-collapse:collapse;margin:6px 0 14px}"
+# pytest-html's result categories, which its filters count and select by.
+RESULT = {"pass": "Passed", "fail": "Failed", "error": "Error", "unreachable": "Error",
+          "waived": "Skipped", "skipped": "Skipped"}
+# pytest-html puts its Environment block (the Python, the plugins) before the summary: the
+# fleet is what the report is read for, so the summary comes first and Environment after it.
+STYLE = ("<style>body{display:flex;flex-direction:column}#environment-header,#environment{order:1}"
+         "#results-table,footer{order:2}.fleetready table{border-collapse:collapse;margin:6px 0 14px}"
          ".fleetready td,.fleetready th{border:1px solid #bbb;padding:3px 8px;font-size:13px}"
          + "".join(f".fleetready .o-{o}{{background:{c}}}" for o, c in COLORS.items()) + "</style>")
 
@@ -89,8 +95,9 @@ def pytest_html_results_table_header(cells):
 
 def pytest_html_results_table_row(report, cells):
     info = getattr(report, "fleetready", None) or {}
+    if info:   # the suite's outcome, not pytest's: an unreachable host failed nothing, it was not judged
+        cells[0] = f'<td class="col-result">{RESULT[info["outcome"]]}</td>'
     # pytest-html puts the test ID in unescaped; a host name is inventory input.
-    cells[0] = f'<td class="col-result">{escape(report.outcome.capitalize())}</td>'
     cells[1:2] = [f'<td class="col-host">{escape(info.get("host") or "")}</td>',
                   f'<td class="col-control">{escape(info.get("control") or "")}</td>',
                   f'<td>{escape(info.get("severity") or "")}</td>',

@@ -30,6 +30,18 @@ def run_fleetready(args, cwd=ROOT, timeout=900) -> tuple[int, dict | None, str]:
         return proc.returncode, json.loads(results.read_text()) if results.exists() else None, output
 
 
+def pytest_collection_modifyitems(items):
+    """Three tiers. `-m lab`: the tests using the fixtures below that reach Docker
+    (lab_images, which make_lab depends on, and lab_guard). `-m e2e`: marked in their
+    modules, they run fleetready end to end per test with no Docker (bad input, reports of
+    a local run). `-m fast`: every other test: seconds, no Docker, no fleetready run each."""
+    for item in items:
+        if {"lab_images", "lab_guard"} & set(item.fixturenames):
+            item.add_marker(pytest.mark.lab)
+        elif not item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.fast)
+
+
 @pytest.fixture(scope="session")
 def lab_images() -> dict:
     """Build (or reuse, in well under a second) the lab images once per session."""

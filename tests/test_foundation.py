@@ -189,6 +189,7 @@ BAD_INPUTS = {
 }
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("case", sorted(BAD_INPUTS))
 def test_bad_input_stops_the_run_before_any_host_is_contacted(tmp_path, case):
     filename, text, expected = BAD_INPUTS[case]

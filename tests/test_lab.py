@@ -17,14 +17,15 @@ from lab import pki, state
 from lab.fleet import cleanup_stale, list_labs
 
 pytestmark = pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")
-DEFECTS = [n for n in state.names() if n not in ("sound", "receiver", "deis")]
+VARIANTS = ["deis", "docker_log_driver"]   # sound hosts of another kind, no defect
+DEFECTS = [n for n in state.names() if n not in ("sound", "receiver", *VARIANTS)]
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def lab(make_lab):
     """One full host per scenario (started concurrently), an outside prober and a tarpit."""
-    hosts = {s.replace("_", "-"): s for s in ["sound", "deis", *DEFECTS]}
+    hosts = {s.replace("_", "-"): s for s in ["sound", *VARIANTS, *DEFECTS]}
     return make_lab(sshd=1, full=hosts, tarpits=1)
 
 
@@ -129,6 +130,17 @@ def drain_config(h) -> str:
     return h.exec("cat /etc/rsyslog.d/*.conf 2>/dev/null")[1]
 
 
+def docker_drain(h) -> bool:
+    """The running engine logs through its syslog driver to logs.lab:514, as daemon.json says."""
+    driver = h.exec("docker info --format '{{.LoggingDriver}}'")[1].strip()
+    daemon = h.exec("cat /etc/docker/daemon.json")[1]
+    return driver == "syslog" and '"syslog-address": "tcp://logs.lab:514"' in daemon
+
+
+def drain_reachable(h) -> bool:
+    return h.exec("timeout 1 bash -c '</dev/tcp/logs.lab/514'")[0] == 0
+
+
 # scenario -> probe(lab, host) returning True when that host shows the defect
 PROBES = {
     "missing_images": lambda lab, h: not REQUIRED <= images_in_engine(h),
@@ -155,7 +167,9 @@ LOG_PROBES = {
     "log_forwarding_wrong_target": lambda h: 'target="logs.lab"' not in drain_config(h)
     and "omfwd" in drain_config(h),
     "receiver_down": lambda h: 'target="logs.lab" port="514"' in drain_config(h)
-    and h.exec("timeout 1 bash -c '</dev/tcp/logs.lab/514'")[0] != 0,
+    and not drain_reachable(h),
+    "docker_log_driver_receiver_down": lambda h: docker_drain(h) and "omfwd" not in drain_config(h)
+    and not drain_reachable(h),
 }
 
 
@@ -184,6 +198,18 @@ def test_sound_host_forwards_logs(lab, received):
     sound = host(lab, "sound")
     assert received["sound"]
     assert not any(probe(sound) for probe in LOG_PROBES.values())
+
+
+def test_docker_log_driver_host_forwards_container_logs_only(lab, received):
+    h = host(lab, "docker_log_driver")
+    assert docker_drain(h) and "omfwd" not in drain_config(h) and drain_reachable(h)
+    assert not received[h.name]   # its syslog daemon forwards nothing
+    line = f"container-{time.time_ns()}"
+    h.check(f"docker run --rm --pull never --network none alpine:3.2 echo {line}")
+    deadline = time.monotonic() + 10
+    while line not in lab.host("logs").exec("cat /var/log/remote.log")[1]:
+        assert time.monotonic() < deadline, "the container's line never arrived"
+        time.sleep(0.1)
 
 
 def test_sound_host_meets_the_profile(lab):

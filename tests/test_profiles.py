@@ -66,14 +66,14 @@ def test_default_profile_is_docker_host(tmp_path):
         "profile": "docker-host",
         "description": policy["description"],
         "images": {"required": [], "registry": None, "platform": None},
-        "firewall": {"allowed_tcp_ports": [22], "closed_tcp_ports": [2375, 2376], "probe_from": "controller",
-                     "ruleset": None},
+        "firewall": {"required": True, "reason": None, "probe": False, "allowed_tcp_ports": [22],
+                     "allowed_udp_ports": [], "closed_tcp_ports": [2375, 2376], "probe_from": "controller", "ruleset": None},
         "tls": {"expiry_warning_days": 14, "endpoints": []},
         "backups": {"sources": []},
         "logging": {"drain": None, "source": "auto",
                     "canary": {"enabled": False, "receiver_host": None, "receiver_log": None,
                                "deadline_seconds": 10}},
-        "monitoring": {"metrics_url": None, "expect_metrics": []},
+        "monitoring": {"metrics_url": None, "expect_metrics": [], "scrape_from": "controller"},
     }
 
 
@@ -131,7 +131,8 @@ def test_unknown_profile_names_the_inventory_line(tmp_path, profiles):
 
 def test_missing_profile_path(tmp_path, profiles):
     host = host_of(tmp_path, "all:\n  hosts:\n    h1:\n      fleetready_profile: ./nowhere.yaml\n")
-    assert policy_error(host, profiles) == f"{tmp_path}/hosts.yml:4: fleetready_profile: no such profile file"
+    assert policy_error(host, profiles) == (f"{tmp_path}/hosts.yml:4: fleetready_profile: "
+                                            f"no such profile file: {tmp_path}/nowhere.yaml")
 
 
 def test_profile_name_of_wrong_type(tmp_path, profiles):
@@ -206,7 +207,8 @@ def test_overrides_merge_lowest_first(tmp_path, profiles):
                 logging: {canary: {receiver_log: /var/log/canary}}
     """, [("host_vars/h1.yml", "fleetready_policy:\n  firewall:\n    probe_from: bastion\n")])
     policy = resolve_policy(host, profiles)
-    assert policy["firewall"] == {"allowed_tcp_ports": [22, 80], "closed_tcp_ports": [2375], "probe_from": "bastion",
+    assert policy["firewall"] == {"required": True, "reason": None, "probe": False, "allowed_tcp_ports": [22, 80],
+                                  "allowed_udp_ports": [], "closed_tcp_ports": [2375], "probe_from": "bastion",
                                   "ruleset": None}
     assert policy["logging"]["source"] == "rsyslog"
     assert policy["logging"]["canary"] == {"enabled": True, "receiver_host": "logs",
@@ -252,6 +254,10 @@ def test_bad_override_names_its_file_and_line(tmp_path, profiles):
     ("{profile: other}", ":5: fleetready_policy.profile: choose the profile with fleetready_profile"),
     ("{backups: {sources: [{name: b, kind: restic, max_age_hours: 24}]}}",
      ":5: fleetready_policy.backups.sources[0]: missing required key 'repository' (kind restic)"),
+    # a host firewall not required must say why: its checks are skipped with that reason
+    ("{firewall: {required: false}}", ":5: firewall: missing required key 'reason' (required False)"),
+    ("{firewall: {required: false, reason: ''}}",
+     ":5: fleetready_policy.firewall.reason: expected a non-empty string or null, got ''"),
 ])
 def test_bad_inline_override(tmp_path, profiles, override, message):
     host = host_of(tmp_path, f"""

@@ -1,7 +1,9 @@
 """The per-host remediation lock against real lab hosts: of two concurrent apply runs exactly
-one remediates, the other reports the host busy; a lock left by a dead run is taken over."""
+one remediates, the other waits for it and re-checks the host on fresh facts; a lock held past
+the wait is reported plainly as not re-checked; a lock left by a dead run is taken over."""
 
 import json
+import os
 import socket
 import subprocess
 import time
@@ -9,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from remediations import lock
 from remediations.lock import LOCK_DIR
 from tests.conftest import run_fleetready
 from tests.labrun import lab_inventory
@@ -21,10 +24,10 @@ SOURCE = {"name": "db", "kind": "path", "path": f"{BACKUP_DIR}/db-*.tar.gz", "ma
 
 @pytest.fixture(scope="module")
 def lab(make_lab, tmp_path_factory):
-    lab = make_lab(full={"shared": "backup_stale", "orphan": "backup_stale"})
+    lab = make_lab(full={"shared": "backup_stale", "orphan": "backup_stale", "held": "backup_stale"})
     tmp = tmp_path_factory.mktemp("remediate-lock")
     lab_inventory(lab, tmp / "inventory.yml",
-                  policies=dict.fromkeys(("shared", "orphan"), {"backups": {"sources": [SOURCE]}}))
+                  policies=dict.fromkeys(("shared", "orphan", "held"), {"backups": {"sources": [SOURCE]}}))
     return lab, str(tmp / "inventory.yml"), tmp
 
 
@@ -41,12 +44,31 @@ def test_two_concurrent_runs_one_remediates(lab):
     with ThreadPoolExecutor(2) as pool:
         runs = list(pool.map(lambda i: apply(lab, inventory, "shared", tmp / f"audit{i}.jsonl"), (1, 2)))
     results = sorted(r["remediation"]["result"] for r in runs)
-    assert results == ["busy", "fixed"], runs
-    busy = next(r for r in runs if r["remediation"]["result"] == "busy")
-    assert busy["outcome"] == "fail"                       # the check stays failed
-    assert json.loads(busy["remediation"]["message"])["run"]   # who holds the lock
+    assert results == ["fixed", "re-checked"], runs
+    fixed = next(r for r in runs if r["remediation"]["result"] == "fixed")
+    waited = next(r for r in runs if r["remediation"]["result"] == "re-checked")
+    # It waited for the other run, then judged the host on fresh facts: the other's backup.
+    assert waited["outcome"] == "pass" and waited["remediation"]["commands"] == [], waited
+    assert json.loads(waited["remediation"]["holder"])["run"] == fixed["remediation"]["run"]
+    assert waited["remediation"]["message"].endswith(
+        "held the host's lock; once it let go, the re-check on fresh facts is pass: nothing to do")
     assert len(lab.host("shared").check(f"ls {BACKUP_DIR}").split()) == 3   # one backup taken
     assert lab.host("shared").exec(f"test -e {LOCK_DIR}")[0] != 0           # released at the end
+
+
+def test_lock_held_past_the_wait_is_busy_and_says_it_was_not_rechecked(lab):
+    lab, inventory, tmp = lab
+    # A live owner on this controller (this test's process): never stale.
+    owner = json.dumps({"run": "other", "controller": socket.gethostname(), "pid": os.getpid(),
+                        "since": time.time()})
+    lab.host("held").check(f"mkdir -p {LOCK_DIR} && cat >{LOCK_DIR}/owner", input=owner + "\n")
+    result = apply(lab, inventory, "held", tmp / "audit-held.jsonl")
+    record = result["remediation"]
+    assert (result["outcome"], record["result"], record["commands"]) == ("fail", "busy", []), result
+    assert record["message"] == (
+        f"not re-checked: run other (controller {socket.gethostname()}, pid {os.getpid()}) held the host's lock"
+        f" for over {lock.WAIT:g} s; this outcome is from facts gathered before that run's changes")
+    assert len(lab.host("held").check(f"ls {BACKUP_DIR}").split()) == 2   # nothing done
 
 
 def test_lock_of_a_dead_run_is_taken_over(lab):

@@ -1,6 +1,9 @@
-"""The HTML report opened in headless Chromium: the fleet matrix and trend chart are drawn, and
-host data crafted as markup renders as text with no script run."""
+"""The HTML report opened in headless Chromium: the fleet summary and matrix come first, the
+matrix and trend chart are drawn, and host data crafted as markup renders as text with no
+script run."""
 
+import json
+import re
 import shutil
 import subprocess
 
@@ -37,6 +40,21 @@ def report(make_lab, tmp_path_factory):
                                                           "--html", str(tmp / "report.html"), "--self-contained-html"))
     assert code == 1 and "Generated html report" in output, output
     return tmp / "report.html", results
+
+
+@pytest.mark.e2e
+def test_the_fleet_comes_before_the_environment(tmp_path):
+    code, _, output = run_fleetready(["--html", str(tmp_path / "report.html"), "--self-contained-html"])
+    assert "Generated html report" in output, output
+    # Where the browser lays each block out, measured by a script added to a copy of the report.
+    measure = ("<script>addEventListener('load', () => { const top = s => document.querySelector(s)"
+               ".getBoundingClientRect().top; document.title = JSON.stringify({fleet: top('.fleetready'), "
+               "environment: top('#environment-header'), results: top('#results-table')}) })</script>")
+    page = tmp_path / "measured.html"
+    page.write_text((tmp_path / "report.html").read_text().replace("</body>", measure + "</body>"))
+    dom = chromium(tmp_path, "--virtual-time-budget=5000", "--dump-dom", page.as_uri())
+    top = json.loads(re.search(r'<title id="head-title">(.*?)</title>', dom).group(1))
+    assert top["fleet"] < top["environment"] < top["results"], top
 
 
 def test_matrix_and_trend_chart_are_drawn(report, tmp_path):

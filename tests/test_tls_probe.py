@@ -175,7 +175,7 @@ def test_sound_endpoint_evidence(endpoints):
 def test_plain_http_unanswered_is_not_a_problem(endpoints, lab):
     verdict = probe_endpoint(**dict(endpoints["sound"], http_port=lab.closed_port()))
     assert verdict["problems"] == [] and verdict["tls_enforced"]
-    assert "ConnectionRefusedError" in verdict["details"]["http"]["error"]
+    assert verdict["details"]["http"]["error"] == "Connection refused"
 
 
 def test_unreadable_ca_file_is_a_probe_error(endpoints, tmp_path):

@@ -34,6 +34,7 @@ def waiver(scope, days, **what):
     ("waiver: []\n", ":1: waiver: unknown key; did you mean 'waivers'?"),
     ("waivers:\n  - control: FR-IMG-01\n   scope: all\n", ":3:"),
 ])
+@pytest.mark.e2e
 def test_malformed_waivers_stop_the_run_with_file_and_line(tmp_path, text, message):
     path = tmp_path / "waivers.yml"
     path.write_text(text)

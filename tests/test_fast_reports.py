@@ -1,0 +1,169 @@
+"""Every report writer and the gate without Docker: fed the results the checks give on the
+captured corpus (tests/test_fast_checks.py) plus an unreachable and a waived result made by
+hand; and one run against the controller itself and a refused loopback port, writing every
+report through pytest's hooks."""
+
+import collections
+import json
+import sqlite3
+import xml.etree.ElementTree as ET
+
+import jsonschema
+import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from reports import history, merge
+from reports.changes import diff
+from reports.gate import evaluate
+from reports.html_report import changes_block, fleet_summary, matrix
+from reports.prometheus import RunCollector
+from reports.results import FAILING, document, summary
+from reports.sarif import sarif_log
+from reports.svg import trend_chart
+from tests.conftest import ROOT, run_fleetready
+from tests.test_fast_checks import records as judged
+
+STARTED, FINISHED = 1_800_000_000.0, 1_800_000_042.5
+# Host names come from the inventory: every writer must carry markup as text.
+EVIL = "<img src=x onerror=alert(1)>"
+RESULTS_SCHEMA = json.loads((ROOT / "docs" / "results-schema.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def records():
+    rows = judged()
+    host_check = next(r for r in rows if r["control"] == "FR-HOST-01")
+    unreachable = dict(host_check, host=EVIL, outcome="unreachable", reason="refused",
+                       message="refused: connection refused",
+                       nodeid=f"checks/test_host.py::test_facts_gathered[{EVIL}]")
+    for row in rows:   # the missing images of one host are accepted for now
+        if (row["host"], row["control"]) == ("missing-images", "FR-IMG-01"):
+            row.update(outcome="waived", waived_outcome=row["outcome"], waiver={
+                "reason": "rebuild pending", "owner": "ops@example.com", "expires": "2099-01-01",
+                "source": "waivers.yml:2"})
+    return rows + [unreachable]
+
+
+def by_outcome(records):
+    return collections.Counter(r["outcome"] for r in records)
+
+
+def test_json_results_match_the_documented_schema(records):
+    doc = document(records, STARTED, FINISHED, 1)
+    jsonschema.validate(doc, RESULTS_SCHEMA)
+    counts = by_outcome(records)
+    assert doc["summary"]["outcomes"] == {o: counts[o] for o in doc["summary"]["outcomes"]}
+    assert doc["summary"]["hosts"] == len({r["host"] for r in records})
+    assert doc["summary"]["compliance"] == round(100 * counts["pass"] / (len(records) - counts["skipped"]), 2)
+
+
+def test_sarif_is_valid_with_one_result_per_failing_or_waived_host_check(records):
+    log = sarif_log(records, STARTED, FINISHED, 1)
+    schema = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(schema).validate(log)
+    run = log["runs"][0]
+    got = {(r["locations"][0]["logicalLocations"][0]["name"], r["ruleId"]): r for r in run["results"]}
+    assert set(got) == {(r["host"], r["control"]) for r in records if r["outcome"] in FAILING + ("waived",)}
+    assert got["firewall-off", "FR-FW-01"]["level"] == "error"
+    assert got["metrics-down", "FR-MON-01"]["level"] == "warning"   # medium
+    assert got[EVIL, "FR-HOST-01"]["message"]["text"].startswith("unreachable: ")
+    assert got["deis", "FR-BAK-01"]["message"]["text"].startswith("error: ")
+    [suppression] = got["missing-images", "FR-IMG-01"]["suppressions"]
+    assert suppression["status"] == "accepted" and "rebuild pending" in suppression["justification"]
+    rules = run["tool"]["driver"]["rules"]
+    assert all(rules[r["ruleIndex"]]["id"] == r["ruleId"] for r in run["results"])
+
+
+def test_prometheus_textfile_has_one_status_per_result(records):
+    registry = CollectorRegistry()
+    registry.register(RunCollector(records, STARTED, FINISHED, 1))
+    families = {f.name: f for f in text_string_to_metric_families(generate_latest(registry).decode())}
+    status = families["fleetready_check_status"].samples
+    assert len(status) == len(records) and {s.value for s in status} == {1}
+    assert {(s.labels["host"], s.labels["control"], s.labels["outcome"]) for s in status} == {
+        (r["host"], r["control"], r["outcome"]) for r in records}
+    assert {s.labels["outcome"]: s.value for s in families["fleetready_results"].samples} == {
+        o: by_outcome(records)[o] for o in summary(records)["outcomes"]}
+    assert families["fleetready_run_exit_status"].samples[0].value == 1
+    assert families["fleetready_run_end_timestamp_seconds"].samples[0].value == FINISHED
+
+
+def test_history_keeps_each_run_and_changes_compare_them(records, tmp_path):
+    db = tmp_path / "history.db"
+    fixed = [dict(r, outcome="pass", message="") if r["host"] == "firewall-off" else r for r in records]
+    history.record_run(db, records, STARTED, FINISHED, 1)
+    history.record_run(db, fixed, STARTED + 3600, FINISHED + 3600, 1)
+    previous = history.previous_run(db)
+    assert previous["started"] == STARTED + 3600 and len(previous["results"]) == len(records)
+    assert [run["compliance"] for run in history.trend(db)] == [summary(rows)["compliance"] for rows in (records, fixed)]
+    changes = diff({r["nodeid"]: r for r in records}, {r["nodeid"]: r for r in fixed})
+    assert [(r["host"], r["control"]) for r in changes["fixed"]] == [("firewall-off", "FR-FW-01")]
+    assert changes["new"] == [] and ("missing-images", "FR-IMG-01") in {
+        (r["host"], r["control"]) for r in changes["still_failing"]}   # waived still fails its requirement
+
+
+def test_shards_merge_into_one_report_and_one_history_entry(records, tmp_path):
+    shards = []
+    for n, part in enumerate((records[:40], records[40:])):
+        shards.append(tmp_path / f"results-{n}.json")
+        shards[-1].write_text(json.dumps(document(part, STARTED + n, FINISHED + n, n)))
+    out, db = tmp_path / "merged.json", tmp_path / "history.db"
+    merged = merge.run(shards, out, db)
+    assert json.loads(out.read_text()) == merged
+    jsonschema.validate(merged, RESULTS_SCHEMA)
+    assert sorted(r["nodeid"] for r in merged["results"]) == sorted(r["nodeid"] for r in records)
+    assert (merged["started"], merged["finished"], merged["exit_status"]) == (STARTED, FINISHED + 1, 1)
+    again = merge.run(shards, out, db)
+    assert again["changes"]["new"] == [] and again["changes"]["since"] == f"{db} run 1"
+    assert history.previous_run(db)["source"] == "merge"
+
+
+def test_html_blocks_show_the_fleet_with_host_markup_as_text(records):
+    grid = matrix(records)
+    assert EVIL not in grid and "&lt;img src=x onerror=alert(1)&gt;" in grid
+    assert grid.count("<tr>") == 1 + len({r["host"] for r in records})
+    assert grid.count("class='o-fail'") == by_outcome(records)["fail"]
+    assert f"{len({r['host'] for r in records})} hosts" in fleet_summary(records)
+    changes = changes_block(dict(diff({}, {r["nodeid"]: r for r in records}), since=EVIL))
+    bad = sum(by_outcome(records)[o] for o in FAILING + ("waived",))
+    assert EVIL not in changes and f"New failures: {bad}" in changes
+    chart = trend_chart([(STARTED, 50.0), (FINISHED, summary(records)["compliance"])])
+    assert chart.startswith("<svg") and chart.count("<circle") == 2
+
+
+def test_gate_counts_failing_results_per_severity_waived_apart(records):
+    rows = [r for r in records if r["outcome"] != "unreachable"]   # unreachable: tests/test_gate.py
+    failing = collections.Counter(r["severity"] for r in rows if r["outcome"] in FAILING)
+    verdict = evaluate(rows, {"critical": 0})
+    assert not verdict["passed"] and verdict["failing"] == {s: failing[s] for s in verdict["failing"]}
+    assert verdict["waived"]["critical"] == 1
+    assert evaluate(rows, dict(failing))["passed"]
+    assert not evaluate(rows, dict(failing, medium=failing["medium"] - 1))["passed"]
+    # New-only against the same results: errors still count (what was not judged cannot be old).
+    errors = collections.Counter(r["severity"] for r in rows if r["outcome"] == "error")
+    assert evaluate(rows, {"high": 0}, {r["nodeid"]: r for r in rows})["failing"] == {
+        s: errors[s] for s in verdict["failing"]}
+
+
+@pytest.mark.e2e
+def test_a_run_writes_every_report_through_pytest(tmp_path):
+    out = {name: tmp_path / name for name in ("junit.xml", "results.sarif", "run.prom", "report.html", "history.db")}
+    code, results, output = run_fleetready([
+        "--hosts", "local://,ssh://root@127.0.0.1:1", "-k", "FR-HOST-01",
+        "--junitxml", str(out["junit.xml"]), "--sarif", str(out["results.sarif"]),
+        "--prometheus-textfile", str(out["run.prom"]), "--html", str(out["report.html"]),
+        "--self-contained-html", "--history", str(out["history.db"])])
+    assert code == 1, output   # a host did not answer
+    assert {(r["host"], r["outcome"]) for r in results["results"]} == {("local", "pass"), ("127.0.0.1", "unreachable")}
+    cases = {c.get("classname"): c for c in ET.parse(out["junit.xml"]).iter("testcase")}
+    assert {c.get("name") for c in cases.values()} == {"FR-HOST-01 test_facts_gathered"}
+    down = {p.get("name"): p.get("value") for p in cases["127.0.0.1"].iter("property")}
+    assert down["outcome"] == "unreachable" and down["reason"] == "refused"
+    sarif = json.loads(out["results.sarif"].read_text())["runs"][0]["results"]
+    assert [r["properties"]["host"] for r in sarif] == ["127.0.0.1"]
+    prom = {f.name: f for f in text_string_to_metric_families(out["run.prom"].read_text())}
+    assert len(prom["fleetready_check_status"].samples) == 2
+    html = out["report.html"].read_text()
+    assert "fleetready-matrix" in html and "127.0.0.1" in html
+    assert sqlite3.connect(out["history.db"]).execute("SELECT count(*) FROM runs").fetchone() == (1,)
