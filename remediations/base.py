@@ -71,6 +71,11 @@ def one_line(text, limit=300):
     return line if len(line) <= limit else line[:limit - 3] + "..."
 
 
+def failure(exc):
+    """An exception as an operator reads it: its message, never a Python class name."""
+    return one_line(exc) or "failed without a message"
+
+
 def run(host, command):
     """One command on the host, as a record: {"command", "rc", "output"}."""
     result = host.run(command)

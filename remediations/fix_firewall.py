@@ -38,7 +38,7 @@ from checks.test_firewall import needed_families, saved_problem
 from fixtures.connections import Connections
 from fixtures.firewall_probe import ProbeError, probe_plan, probe_ports
 from remediations import firewall_needs, nft_host
-from remediations.base import Applied, Conflict, Fix, NotFixable, Step, clip, one_line, run
+from remediations.base import Applied, Conflict, Fix, NotFixable, Step, clip, failure, one_line, run
 from remediations.nft_verdict import ACCEPT, verdict
 
 OWN_TABLE, POLICY_TABLE = "inet fleetready", "inet filter"
@@ -249,7 +249,7 @@ class Firewall(Fix):
         try:
             record = run(ctx.host, load.command)
         except Exception as exc:  # the ruleset dropped the run's session too: the host rolls back
-            record = {"command": load.command, "rc": None, "output": f"{type(exc).__name__}: {one_line(exc)}"}
+            record = {"command": load.command, "rc": None, "output": failure(exc)}
         # The host's window started at the load, before now: past this, it may have rolled back.
         window_end = time.monotonic() + window
         applied.runs.append(record)
@@ -312,7 +312,7 @@ def fresh_run(ctx, command, timeout):
                 "output": clip((result.stdout + result.stderr).strip())}
     except Exception as exc:  # no new connection: the ruleset cut the controller off
         return {"command": command, "rc": None, "connection": "fresh",
-                "output": f"no fresh connection: {type(exc).__name__}: {one_line(exc)}"}
+                "output": f"no fresh connection: {failure(exc)}"}
     finally:
         fresh.close()
 

@@ -27,7 +27,7 @@ from _pytest.runner import runtestprotocol
 import remediations
 from fixtures.targets import FLEET
 from remediations import audit, lock
-from remediations.base import Applied, Conflict, Context, NotFixable, one_line
+from remediations.base import Applied, Conflict, Context, NotFixable, failure, one_line
 
 STATE = pytest.StashKey()
 FUNCARGS = pytest.StashKey()
@@ -232,7 +232,7 @@ def _plan(fix, ctx, record):
         record.update(result="no fix", message=one_line(str(exc)))
         return None
     except Exception as exc:  # a broken fix must not end the run; the check stays failed
-        record.update(result="remediation error", message=f"planning failed: {type(exc).__name__}: {one_line(exc)}")
+        record.update(result="remediation error", message=f"planning failed: {failure(exc)}")
         return None
     record["plan"] = [s.as_record() for s in steps]
     return steps
@@ -295,7 +295,7 @@ def _apply(fix, ctx, steps):
     try:
         return fix.apply(ctx, steps)
     except Exception as exc:  # a broken connection mid-fix: the re-check says where the host is
-        reason = f"{type(exc).__name__}: {one_line(exc)}"
+        reason = failure(exc)
         return Applied(ok=False, runs=[{"command": None, "rc": None, "output": reason}],
                        message=f"the connection failed mid-fix: {reason}")
 
@@ -304,7 +304,7 @@ def _undo(fix, ctx, applied):
     try:
         return fix.undo(ctx, applied)
     except Exception as exc:
-        reason = f"{type(exc).__name__}: {one_line(exc)}"
+        reason = failure(exc)
         return Applied(ok=False, runs=[{"command": None, "rc": None, "output": reason}], message=reason)
 
 
