@@ -69,10 +69,16 @@ def test_signal_mid_run_leaves_reports_and_history_whole(setup, sig):
     runs = history_runs(tmp)
     proc = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-c", str(ROOT / "pytest.ini"), "--rootdir", str(ROOT),
-         *args(lab, tmp, "all", 120)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(2.5)   # the tarpit host holds the run in its fact gathering
+         *args(lab, tmp, "all", 120)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # Mid-run, however slow the start on a busy machine: the run header is out, so pytest's
+    # session has begun, and the tarpit host holds the run in its fact gathering.
+    for line in proc.stdout:
+        if line.startswith(b"fleetready: "):
+            break
+    time.sleep(1)
     proc.send_signal(sig)
-    assert proc.wait(timeout=30) in (2, -signal.SIGKILL)
+    proc.communicate(timeout=30)
+    assert proc.returncode in (2, -signal.SIGKILL)
     for name, data in before.items():
         now = (tmp / name).read_bytes()
         # SIGKILL writes nothing; SIGINT may replace a report whole (an interrupted run's results).

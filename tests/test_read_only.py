@@ -48,7 +48,9 @@ NOISE = [(re.compile(r"^# (Generated|Completed) .*$", re.M), ""),
          (re.compile(r"\[\d+:\d+\]"), "[n:n]"),
          (re.compile(r"counter packets \d+ bytes \d+"), "counter"),
          (re.compile(r"^(\S+ \d+) \d+ .*$", re.M), r"\1"),   # /proc/modules: name, size only
-         (re.compile(r"^(sh -c|ps -eo|sort|find /etc|docker (ps|images))( .*)?\n", re.M), "")]
+         # ([name] <defunct>: one of them exiting as ps looks)
+         (re.compile(r"^(\[(sh|ps|sort|find|docker)\]|sh -c|ps -eo|sort|find /etc|docker (ps|images))( .*)?\n",
+                     re.M), "")]
 
 
 def fingerprint(host):
