@@ -27,6 +27,10 @@ def lab(make_lab):
         "ETCDCTL_API=2 etcdctl set /deis/logs/drain tcp://logs.lab:514 >/dev/null;"
         f" echo {shlex.quote(json.dumps(daemon))} >/etc/docker/daemon.json;"
         " kill -9 $(cat /run/rsyslogd.pid) && while pgrep -x rsyslogd >/dev/null; do sleep 0.02; done")
+    # The host that forwards nothing keeps an old drain, commented out in a RainerScript block:
+    # it must still count as no forwarding.
+    old_drain = '/* retired:\n*.* action(type="omfwd" target="logs.lab" port="514" protocol="tcp")\n*/\n'
+    lab.host("no-fwd").check("cat >/etc/rsyslog.d/40-old-drain.conf", input=old_drain)
     # A Docker-driver-only host with no image to run a canary container in.
     lab.host("docker-bare").check("docker image rm -f $(docker image ls -q) >/dev/null")
     return lab
