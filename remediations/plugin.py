@@ -88,8 +88,6 @@ def pytest_configure(config):
         return
     if config.option.retry_timeout > 0:
         raise pytest.UsageError("--remediate re-checks by itself: do not combine it with --retry-timeout")
-    if config.option.remediate_max_hosts < 0:
-        raise pytest.UsageError("--remediate-max-hosts must be 0 or more")
     config.stash[STATE] = RunState(config)
 
 
