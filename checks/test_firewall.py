@@ -16,34 +16,17 @@ with `firewall.required: false` and a reason: both checks are skipped with that 
 unless `firewall.probe: true` asks FR-FW-02 to probe its ports from outside anyway.
 """
 
+
 import pytest
 
-from fixtures.firewall_probe import ProbeError, probe_plan, probed
-
-
-class FirewallUnknown(Exception):
-    """The ruleset could not be read: the check ends as `error`, never `pass`."""
-
-
-def needed_families(fw):
-    return ["ipv4", "ipv6"] if fw["ipv6"] else ["ipv4"]
-
-
-def _label(family):
-    return {"ipv4": "IPv4", "ipv6": "IPv6"}[family]
-
-
-def not_required(policy):
-    return f"not applicable: host firewall not required: {policy['firewall']['reason']}"
-
-
-def saved_problem(path, entry, systemd):
-    """Why a saved ruleset does not count as persisted, or None."""
-    if entry["error"]:
-        return f"{path} {entry['error']}"
-    if systemd and entry["unit_state"] != "enabled":
-        return f"{path}: {entry['unit']} not enabled ({entry['unit_state'] or 'unknown'})"
-    return None
+from fleetready.judge.firewall import (
+    FirewallUnknown,
+    family_label,
+    needed_families,
+    not_required,
+    saved_problem,
+)
+from fleetready.probe.firewall_probe import ProbeError, probe_plan, probed
 
 
 @pytest.mark.control(id="FR-FW-01", severity="critical", requirement="firewall default-deny, persisted")
@@ -60,7 +43,7 @@ def test_firewall_configured(policy, facts):
     elif missing_live and fw["live_errors"]:
         raise FirewallUnknown("could not read the live ruleset: " + "; ".join(
             f"{source}: {message}" for source, message in sorted(fw["live_errors"].items())))
-    findings += [f"no default-deny input chain for {_label(f)} (input policy accept, no catch-all drop/reject)"
+    findings += [f"no default-deny input chain for {family_label(f)} (input policy accept, no catch-all drop/reject)"
                  for f in missing_live]
 
     problems = {path: saved_problem(path, entry, fw["systemd"]) for path, entry in fw["saved"].items()}
@@ -71,9 +54,9 @@ def test_firewall_configured(policy, facts):
             p for p in problems.values() if p))
     for family in missing_saved:
         why = [p for p in problems.values() if p] + [
-            f"{path} does not default-deny {_label(family)}" for path, entry in fw["saved"].items()
+            f"{path} does not default-deny {family_label(family)}" for path, entry in fw["saved"].items()
             if not problems[path] and family not in entry["deny"]]
-        findings.append(f"ruleset not persisted for {_label(family)}: "
+        findings.append(f"ruleset not persisted for {family_label(family)}: "
                         + ("; ".join(why) if why else "no saved ruleset"))
     assert not findings, "firewall not active: " + "; ".join(findings)
 
@@ -96,3 +79,4 @@ def test_only_allowed_ports_reachable(policy, facts, port_probes, request):
     findings += [f"allowed port {p} not reachable ({port_probes[p]})" for p in sorted(must_open)
                  if port_probes[p] != "open"]
     assert not findings, "; ".join(findings)
+

@@ -3,19 +3,10 @@ controller, a named scrape point, or an agent on the host: monitoring.scrape_fro
 Prometheus text format carrying every expected metric. The fetch on the host itself is kept
 as evidence: it tells an endpoint that is down from one that outsiders cannot reach."""
 
+
 import pytest
 
-
-def finding(url, fetched, where=""):
-    """What is wrong with one fetch of the metrics endpoint, or None. From outside, why it did
-    not answer (refused, timed out) tells a loopback binding from a filter."""
-    if fetched["error"] is not None:
-        return f"metrics endpoint {url} not answering" + (f"{where} ({fetched['error']})" if where else "")
-    if fetched["status"] != 200:
-        return f"metrics endpoint {url} answered HTTP {fetched['status']}{where}"
-    if fetched["format_error"] is not None:
-        return f"metrics endpoint {url}: not Prometheus text format ({fetched['format_error']}){where}"
-    return None
+from fleetready.judge.monitoring import finding
 
 
 @pytest.mark.control(id="FR-MON-01", severity="medium", requirement="metrics answering")
@@ -36,3 +27,4 @@ def test_metrics_answering(policy, facts, metrics_scrape, request):
     assert problem is None, problem
     missing = [m for m in policy["monitoring"]["expect_metrics"] if m not in fetched["metrics"]]
     assert not missing, "; ".join(f"metric {m} missing" for m in missing)
+

@@ -1,19 +1,11 @@
 """TLS enforced: every TLS endpoint of the host's profile serves sound TLS, and plain HTTP
 (where the profile names a port for it) only redirects to https://."""
 
+
 import pytest
 
-from fixtures.tls_probe import ProbeError
-
-
-def required_problems(endpoint, verdict):
-    """The verdict's problems that this endpoint's policy asks about."""
-    ignored = set() if endpoint.get("require_hsts", True) else {"no_hsts"}
-    return [code for code in verdict["problems"] if code not in ignored]
-
-
-def _label(verdict):
-    return f"{verdict['name']} ({verdict['endpoint']})"
+from fleetready.judge.tls import endpoint_label, required_problems
+from fleetready.probe.tls_probe import ProbeError
 
 
 @pytest.mark.control(id="FR-TLS-01", severity="high", requirement="TLS enforced")
@@ -26,8 +18,9 @@ def test_tls_enforced(target, policy, tls_verdicts, request):
     down = [v for v in tls_verdicts if "unreachable" in v["problems"]]
     if down:
         raise ProbeError("could not probe " + "; ".join(
-            f"{_label(v)}: {v['details'].get('error', 'unreachable')}" for v in down))
+            f"{endpoint_label(v)}: {v['details'].get('error', 'unreachable')}" for v in down))
     failing = [(v, codes) for e, v in zip(endpoints, tls_verdicts)
                if (codes := required_problems(e, v))]
     assert not failing, "TLS not enforced: " + "; ".join(
-        f"{_label(v)}: {', '.join(codes)}" for v, codes in failing)
+        f"{endpoint_label(v)}: {', '.join(codes)}" for v, codes in failing)
+

@@ -9,7 +9,7 @@ given the firewalls of tests/test_check_firewall.py, one of each kind the collec
 nftables denying in a chain input jumps to; iptables saved for iptables-restore; iptables-legacy
 denying, or not, in a chain; iptables-nft on a host without the nft binary; a plain
 `iptables` older than 1.8. Each host's policy is resolved from the lab inventory as a run
-resolves it; the gathering script (fixtures.facts.build_script) runs over the same OpenSSH
+resolves it; the gathering script (fleetready.gather.facts.build_script) runs over the same OpenSSH
 connection a run uses. Per host: NAME.out, the script's stdout byte for byte, and NAME.json:
 scenario, marker, timeout, the policy used and the profile it came from, the script's
 SHA-256, exit code and stderr.
@@ -25,10 +25,10 @@ from pathlib import Path
 
 import yaml
 
-from fixtures.connections import Connections
-from fixtures.facts import build_script, snippets_for
-from fixtures.inventory import load_inventory
-from fixtures.profiles import DEFAULT_PROFILE, resolve_policy
+from fleetready.transport.connections import Connections
+from fleetready.gather.facts import build_script, snippets_for
+from fleetready.config.inventory import load_inventory
+from fleetready.config.profiles import DEFAULT_PROFILE, resolve_policy
 from tests.test_check_firewall import IPTABLES_SAVE, iptables_in_chain, nft_in_chain
 
 from . import hostfiles, images
@@ -96,7 +96,7 @@ def capture(lab, outdir: Path) -> None:
     try:
         for target in targets(lab, lab.state_dir / "capture-inventory.yml"):
             policy = resolve_policy(target, str(ROOT / "profiles"))
-            marker = "@@fleetready-" + secrets.token_hex(8)   # as fixtures.facts.gather makes it
+            marker = "@@fleetready-" + secrets.token_hex(8)   # as fleetready.gather.facts.gather makes it
             script = build_script(snippets_for(policy), marker, TIMEOUT)
             result = connections.host(target).run(script)
             (outdir / f"{target.name}.out").write_bytes(result.stdout_bytes)

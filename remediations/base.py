@@ -44,7 +44,7 @@ class Context:
     """What a fix sees of the failing (host, check)."""
     target: object        # InventoryHost
     policy: dict
-    facts: object         # fixtures.facts.Facts gathered before the fix
+    facts: object         # fleetready.gather.facts.Facts gathered before the fix
     funcargs: dict        # the check's fixture values (e.g. tls_verdicts)
     host: object          # testinfra Host over the run's connection
     fleet: object

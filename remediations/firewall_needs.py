@@ -1,5 +1,5 @@
 """What must still reach a host after the firewall fix, and from where: the ports its own
-policy serves (fixtures/served_ports.py: metrics, TLS), being the log drain of other hosts
+policy serves (fleetready/judge/served_ports.py: metrics, TLS), being the log drain of other hosts
 (their logging.drain resolves to it where they resolve it, or their forwards name it), and
 the probe peer's access (firewall.probe_from: the ports FR-FW-02 expects to answer).
 
@@ -10,18 +10,16 @@ connects from. nft_verdict judges the fix's ruleset for each need.
 """
 
 import functools
-import os
 import socket
 from dataclasses import dataclass
 
-from fixtures.config_errors import ConfigError
-from fixtures.facts import FactError
-from fixtures.firewall_probe import probe_plan
-from fixtures.inventory import load_inventory
-from fixtures.profiles import resolve_policy
-from fixtures.served_ports import served
-from fixtures.targets import ROOT
-from fixtures.unreachable import HostUnreachable
+from fleetready.config.errors import ConfigError
+from fleetready.gather.facts import FactError
+from fleetready.probe.firewall_probe import probe_plan
+from fleetready.config.inventory import load_inventory
+from fleetready.config.profiles import resolve_policy
+from fleetready.judge.served_ports import served
+from fleetready.transport.unreachable import HostUnreachable
 
 
 @dataclass(frozen=True)
@@ -102,7 +100,7 @@ def drain_clients(ctx):
         for forward in logging["forwards"]:
             yield other.name, other.address, {**forward, "what": f"{forward['via']} forward"}, []
     run = frozenset(t.name for t in ctx.fleet.targets)
-    for other, drain in _outside_run(ctx.config.option.inventory, ctx.config.option.profiles_dir, run):
+    for other, drain in _outside_run(ctx.config.option.inventory, ctx.fleet.profiles_dir, run):
         yield other.name, other.address, {**drain, "what": "logging.drain"}, sorted(resolve(drain["host"]))
 
 
@@ -116,7 +114,7 @@ def _outside_run(inventory, profiles_dir, run):
         if host.name in run:
             continue
         try:
-            drain = resolve_policy(host, profiles_dir or os.path.join(ROOT, "profiles"))["logging"]["drain"]
+            drain = resolve_policy(host, profiles_dir)["logging"]["drain"]
         except ConfigError:   # a policy this run never loaded: its drain is unknown
             continue
         if drain is not None:

@@ -5,10 +5,10 @@ sources are backed up, so a second apply on a fixed host runs nothing."""
 
 import shlex
 
-from checks.test_backups import BackupError, finding, newest_in_s3, newest_on_host
-from fixtures.backup_probe import ProbeError
-from fixtures.facts import FactError
-from remediations.base import Fix, NotFixable, Step
+from fleetready.judge.backups import BackupError, finding, newest_in_s3, newest_on_host
+from fleetready.probe.backup_probe import ProbeError
+from fleetready.gather.facts import FactError
+from .base import Fix, NotFixable, Step
 
 
 def failing_sources(ctx):

@@ -34,12 +34,12 @@ import re
 import shlex
 import time
 
-from checks.test_firewall import needed_families, saved_problem
-from fixtures.connections import Connections
-from fixtures.firewall_probe import ProbeError, probe_plan, probe_ports
-from remediations import firewall_needs, nft_host
-from remediations.base import Applied, Conflict, Fix, NotFixable, Step, clip, failure, one_line, run
-from remediations.nft_verdict import ACCEPT, verdict
+from fleetready.judge.firewall import needed_families, saved_problem
+from fleetready.transport.connections import Connections
+from fleetready.probe.firewall_probe import ProbeError, probe_plan, probe_ports
+from . import firewall_needs, nft_host
+from .base import Applied, Conflict, Fix, NotFixable, Step, clip, failure, one_line, run
+from .nft_verdict import ACCEPT, verdict
 
 OWN_TABLE, POLICY_TABLE = "inet fleetready", "inet filter"
 WORK = "/var/lib/fleetready/firewall"

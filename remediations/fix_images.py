@@ -9,9 +9,9 @@ so applying twice pulls nothing the second time.
 
 import shlex
 
-from checks.test_images import finding, required_images
-from fixtures.facts_images import normalize
-from remediations.base import Fix, NotFixable, Step
+from fleetready.judge.images import finding, required_images
+from fleetready.gather.facts_images import normalize
+from .base import Fix, NotFixable, Step
 
 PARALLEL = 4
 DEIS_PRESEED = "/run/deis/bin/preseed"

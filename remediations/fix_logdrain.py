@@ -23,10 +23,10 @@ import secrets
 import shlex
 import time
 
-from checks.test_logging import to_drain
-from fixtures.facts_logging import _ACTION, _LEGACY, configured_forwards
-from fixtures.log_canary import _WATCH
-from remediations.base import Fix, NotFixable, Step, run
+from fleetready.judge.logs import to_drain
+from fleetready.gather.facts_logging import ACTION_FORWARD, LEGACY_FORWARD, configured_forwards
+from fleetready.probe.log_canary import WATCH
+from .base import Fix, NotFixable, Step, run
 
 DROPIN = "/etc/rsyslog.d/90-fleetready-drain.conf"
 WORK = "/var/lib/fleetready/rsyslog"
@@ -81,7 +81,7 @@ def commented(text, lines):
     """text with the rsyslog forward actions starting on `lines` commented out, whole."""
     stripped = re.sub(r"^[ \t]*#.*$", "", text, flags=re.M)   # as the facts' parser reads it
     out = text.splitlines(True)
-    for m in [*_LEGACY.finditer(stripped), *_ACTION.finditer(stripped)]:
+    for m in [*LEGACY_FORWARD.finditer(stripped), *ACTION_FORWARD.finditer(stripped)]:
         first = stripped.count("\n", 0, m.start()) + 1
         if first in lines:
             last = stripped.count("\n", 0, m.end()) + 1
@@ -192,7 +192,7 @@ def send_canary(ctx, canary):
     half = len(token) // 2
     deadline = max(1, int(canary["deadline_seconds"] + 0.999))
     watch = run(ctx.fleet.connections.host(receiver),
-                f"timeout {deadline} sh -c {shlex.quote(_WATCH)} {shlex.quote(token[:half])}"
+                f"timeout {deadline} sh -c {shlex.quote(WATCH)} {shlex.quote(token[:half])}"
                 f" {shlex.quote(token[half:])} {shlex.quote(canary['receiver_log'])}")
     # "canary", not "token": the redactor masks values of keys named like token.
     return {"canary": token, "received": sent["rc"] == 0 and watch["rc"] == 0,

@@ -2,7 +2,7 @@
 plan says, per problem code the check found, what to change (for Deis hosts, the deisctl
 command; elsewhere the nginx directive or the step to take). Nothing is ever run."""
 
-from remediations.base import Fix, NotFixable, Step
+from .base import Fix, NotFixable, Step
 
 PROTOCOLS = "TLSv1.2 TLSv1.3"
 # problem code -> (Deis v1 router setting or None, advice for any other server)

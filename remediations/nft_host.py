@@ -18,7 +18,7 @@ import json
 import shlex
 from dataclasses import dataclass, field
 
-from remediations.base import one_line
+from .base import one_line
 
 PERSISTED = "/etc/nftables.conf"
 MANAGED = "is managed by iptables-nft"   # nft's warning on such a table (nftables >= 1.0)

@@ -18,16 +18,17 @@ import datetime
 import functools
 import importlib
 import json
+import os
 import pkgutil
 import secrets
 
 import pytest
 from _pytest.runner import runtestprotocol
 
-import remediations
-from fixtures.targets import FLEET
-from remediations import audit, lock
-from remediations.base import Applied, Conflict, Context, NotFixable, failure, one_line
+from fleetready.gather.fleet import FLEET
+
+from . import audit, lock
+from .base import Applied, Conflict, Context, NotFixable, failure, one_line
 
 STATE = pytest.StashKey()
 FUNCARGS = pytest.StashKey()
@@ -37,9 +38,9 @@ FUNCARGS = pytest.StashKey()
 def fixes():
     """{control ID: Fix} from every remediations/fix_*.py module's FIX."""
     found = {}
-    for m in sorted(pkgutil.iter_modules(remediations.__path__), key=lambda m: m.name):
+    for m in sorted(pkgutil.iter_modules([os.path.dirname(__file__)]), key=lambda m: m.name):
         if m.name.startswith("fix_"):
-            fix = importlib.import_module(f"remediations.{m.name}").FIX
+            fix = importlib.import_module(f"{__package__}.{m.name}").FIX
             found.update(dict.fromkeys(fix.controls, fix))
     return found
 

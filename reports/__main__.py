@@ -3,8 +3,8 @@
 import argparse
 import sys
 
-from fixtures.config_errors import ConfigError
-from reports.merge import run
+from fleetready.config.errors import ConfigError
+from .merge import run
 
 
 def main(argv=None):

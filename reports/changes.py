@@ -8,9 +8,10 @@ still fails its requirement: it is never "fixed" by being waived.
 
 import pytest
 
-from fixtures.config_errors import ConfigError
-from reports import history
-from reports.results import FAILING, load_results, results_of
+from fleetready.config.errors import ConfigError
+from . import history
+from fleetready.outcome.outcomes import FAILING
+from .results import load_results, results_of
 
 BASELINE = pytest.StashKey()   # {"source": str, "started": float, "results": {nodeid: record}}
 CHANGES = pytest.StashKey()    # diff() of this run against the baseline

@@ -15,9 +15,10 @@ last --history run). Errors always count: what could not be judged cannot be sho
 
 import pytest
 
-from fixtures.outcomes import SEVERITIES
-from reports.changes import BAD, baseline_of
-from reports.results import FAILING, results_of
+from fleetready.outcome.outcomes import SEVERITIES
+from .changes import BAD, baseline_of
+from fleetready.outcome.outcomes import FAILING
+from .results import results_of
 
 GATE = pytest.StashKey()   # Gate of this run
 

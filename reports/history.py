@@ -9,8 +9,8 @@ import sqlite3
 
 import pytest
 
-from fixtures.config_errors import ConfigError
-from reports.results import results_of, summary
+from fleetready.config.errors import ConfigError
+from .results import results_of, summary
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

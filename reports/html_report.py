@@ -9,10 +9,10 @@ table cells and summary blocks as HTML.
 import json
 from html import escape
 
-from reports import history
-from reports.changes import CHANGES
-from reports.results import results_of, summary
-from reports.svg import trend_chart
+from . import history
+from .changes import CHANGES
+from .results import results_of, summary
+from .svg import trend_chart
 
 # Worst first: a matrix cell shows the worst outcome of a check's results on a host.
 RANK = ("unreachable", "error", "fail", "waived", "pass", "skipped")

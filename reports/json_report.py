@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from reports.atomic import write_atomic
-from reports.changes import CHANGES
-from reports.results import document, results_of
+from .atomic import write_atomic
+from .changes import CHANGES
+from .results import document, results_of
 
 
 def dumps(data):

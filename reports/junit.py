@@ -12,9 +12,9 @@ import xml.etree.ElementTree as ET
 import pytest
 from _pytest.junitxml import xml_key
 
-from fixtures import redact
-from fixtures.outcomes import redactor_of
-from reports.atomic import write_atomic
+from fleetready.outcome import redact
+from fleetready.outcome.redact import redactor_of
+from .atomic import write_atomic
 
 PROPERTIES = ("host", "control", "severity", "requirement", "outcome", "reason")
 UNJUDGED = ("error", "unreachable")

@@ -4,11 +4,11 @@ A (host, check) present in several shards keeps the record of the shard that fin
 The merged run spans the earliest start to the latest finish; its exit status is the worst.
 """
 
-from reports import history
-from reports.atomic import write_atomic
-from reports.changes import diff
-from reports.json_report import dumps
-from reports.results import document, load_results
+from . import history
+from .atomic import write_atomic
+from .changes import diff
+from .json_report import dumps
+from .results import document, load_results
 
 
 def merge(paths):

@@ -11,8 +11,9 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
-from reports.atomic import write_atomic
-from reports.results import OUTCOMES, results_of, summary
+from .atomic import write_atomic
+from fleetready.outcome.outcomes import OUTCOMES
+from .results import results_of, summary
 
 
 class RunCollector:

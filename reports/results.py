@@ -10,12 +10,11 @@ import time
 
 import pytest
 
-from fixtures.config_errors import ConfigError
+from fleetready.config.errors import ConfigError
+from fleetready.outcome.outcomes import OUTCOMES
 
 RESULTS = pytest.StashKey()
 # Outcomes that fail a requirement; a waived one is counted apart, a skipped one is not judged.
-FAILING = ("fail", "error", "unreachable")
-OUTCOMES = ("pass", "fail", "error", "unreachable", "waived", "skipped")
 
 
 class Results:

@@ -11,8 +11,9 @@ import json
 
 import pytest
 
-from reports.atomic import write_atomic
-from reports.results import FAILING, results_of
+from .atomic import write_atomic
+from fleetready.outcome.outcomes import FAILING
+from .results import results_of
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}

@@ -5,8 +5,8 @@ import shlex
 
 import pytest
 
-from fixtures.facts import Facts
-from fixtures.log_canary import DOCKER, SYSLOG, paths
+from fleetready.gather.facts import Facts
+from fleetready.probe.log_canary import DOCKER, SYSLOG, paths
 from lab import state
 from tests.labrun import run_cases
 

@@ -1,4 +1,4 @@
-"""The gathering script's framing (fixtures/facts.py), run by local shells as a host's login
+"""The gathering script's framing (fleetready/gather/facts.py), run by local shells as a host's login
 shell runs it (dash, bash; in a UTF-8 locale): no section's output, however hostile, can
 forge or shift another; stderr stays apart; a cut answer is never read as whole; `fr_part`
 parts come back as their commands wrote them."""
@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from fixtures.facts import build_script, gather, parse_output
-from fixtures.unreachable import HostUnreachable
+from fleetready.gather.facts import build_script, gather, parse_output
+from fleetready.transport.unreachable import HostUnreachable
 from tests.test_fast_gather import Replay, policy, recorded
 
 MARKER = "@@fleetready-0123456789abcdef"

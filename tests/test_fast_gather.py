@@ -16,11 +16,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from fixtures.facts import FactError, build_script, collectors, gather, parse_output, snippets_for
-from fixtures.facts_backups import path_files
-from fixtures.facts_firewall import nft_deny
-from fixtures.inventory import InventoryHost, VarLayer
-from fixtures.profiles import resolve_policy
+from fleetready.gather.facts import FactError, build_script, collectors, gather, parse_output, snippets_for
+from fleetready.gather.facts_backups import path_files
+from fleetready.gather.facts_firewall import nft_deny
+from fleetready.config.inventory import InventoryHost, VarLayer
+from fleetready.config.profiles import resolve_policy
 from lab.state import resolve
 from tests.conftest import ROOT
 
@@ -71,7 +71,7 @@ class Replay:
 
 @functools.cache
 def facts(name):
-    """The host's Facts as a run gathers them (fixtures.facts.gather), from the recording."""
+    """The host's Facts as a run gathers them (fleetready.gather.facts.gather), from the recording."""
     return gather(Replay(name), name, policy(name), recorded(name)[0]["timeout"])
 
 

@@ -3,8 +3,8 @@ restic snapshots written with different UTC offsets."""
 
 import json
 
-from fixtures.facts_backups import restic_latest
-from fixtures.facts_logging import rsyslog_forwards
+from fleetready.gather.facts_backups import restic_latest
+from fleetready.gather.facts_logging import rsyslog_forwards
 
 RSYSLOG = '''module(load="imfile")
 /* the old drain, kept for reference:

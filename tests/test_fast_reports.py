@@ -18,7 +18,8 @@ from reports.changes import diff
 from reports.gate import evaluate
 from reports.html_report import changes_block, fleet_summary, matrix
 from reports.prometheus import RunCollector
-from reports.results import FAILING, document, summary
+from fleetready.outcome.outcomes import FAILING
+from reports.results import document, summary
 from reports.sarif import sarif_log
 from reports.svg import trend_chart
 from tests.conftest import ROOT, run_fleetready

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from fixtures.facts_firewall import ipt_deny, nft_deny, saved_ipt_lines
+from fleetready.gather.facts_firewall import ipt_deny, nft_deny, saved_ipt_lines
 
 COUNTER = {"counter": {"packets": 0, "bytes": 0}}
 ACCEPT, DROP, RETURN = {"accept": None}, {"drop": None}, {"return": None}

@@ -5,7 +5,7 @@ paramiko alike; a refused key says how to fix it, in one line."""
 import pytest
 import yaml
 
-from fixtures.connections import ssh_options
+from fleetready.transport.connections import ssh_options
 from tests.conftest import run_fleetready
 from tests.test_foundation import ssh_vars
 

@@ -7,10 +7,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fixtures.config_errors import ConfigError
+from fleetready.config.errors import ConfigError
 from tests.files import write
-from fixtures.inventory import VarLayer, hosts_from_uris, load_inventory, local_host
-from fixtures.yamlfile import load_yaml
+from fleetready.config.inventory import VarLayer, hosts_from_uris, load_inventory, local_host
+from fleetready.config.yamlfile import load_yaml
 
 
 def error(path):

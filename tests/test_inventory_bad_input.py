@@ -6,9 +6,9 @@ nothing in the inventory or the checks."""
 import pytest
 import yaml
 
-from fixtures.config_errors import ConfigError
-from fixtures.redact import Redactor
-from fixtures.yamlfile import load_yaml
+from fleetready.config.errors import ConfigError
+from fleetready.outcome.redact import Redactor
+from fleetready.config.yamlfile import load_yaml
 from tests.conftest import run_fleetready
 from tests.files import write
 
@@ -39,7 +39,7 @@ def test_aliases_within_bounds_load(tmp_path):
 
 def test_shared_variables_are_learned_once_for_redaction():
     """Hosts share their groups' variables: secrets are learned from each container once a run,
-    not once a host (a big group_vars file kept a CPU busy in fixtures/redact.py for minutes)."""
+    not once a host (a big group_vars file kept a CPU busy in fleetready/outcome/redact.py for minutes)."""
     shared = ["deep-secret-value"]
     for _ in range(64):
         shared = [shared, shared]   # 65 lists, 2**64 paths through them

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.config_errors import ConfigError
-from fixtures.inventory import load_inventory
+from fleetready.config.errors import ConfigError
+from fleetready.config.inventory import load_inventory
 
 pytestmark = pytest.mark.e2e   # runs ansible-inventory and fleetready's loader over a corpus
 
@@ -145,7 +145,7 @@ def ansible(tmp_path_factory):
     args = [arg for case in CASES for arg in (str(inventory_file(case)), str(tmp / case))]
     proc = subprocess.run([sys.executable, "-c", ANSIBLE_INVENTORY_LIST, *args], cwd=tmp, env=env,
                           capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, f"ansible-core is a test dependency (requirements.txt):\n{proc.stderr}"
+    assert proc.returncode == 0, f"ansible-core is a test dependency (requirements-test.txt):\n{proc.stderr}"
     return {case: (int((tmp / f"{case}.rc").read_text()), (tmp / f"{case}.out").read_text(),
                    (tmp / f"{case}.err").read_text()) for case in CASES}
 

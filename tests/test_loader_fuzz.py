@@ -4,7 +4,7 @@
 import yaml
 from hypothesis import given, settings, strategies as st
 
-from fixtures.config_errors import ConfigError
+from fleetready.config.errors import ConfigError
 from fixtures.waivers import load_waivers
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20), st.dates().map(str))

@@ -6,7 +6,7 @@ import socket
 
 import testinfra
 
-from fixtures.firewall_probe import probe_from_host
+from fleetready.probe.firewall_probe import probe_from_host
 
 
 def test_refused_and_open_ports_each_get_their_verdict():

@@ -8,10 +8,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fixtures.config_errors import ConfigError
+from fleetready.config.errors import ConfigError
 from tests.files import write
-from fixtures.inventory import load_inventory
-from fixtures.profiles import available_profiles, load_profile, resolve_policy
+from fleetready.config.inventory import load_inventory
+from fleetready.config.profiles import available_profiles, load_profile, resolve_policy
 
 REPO_PROFILES = str(pathlib.Path(__file__).resolve().parents[1] / "profiles")
 DEIS_COMPONENTS = ["builder", "controller", "database", "logger", "logspout", "publisher", "registry", "router",

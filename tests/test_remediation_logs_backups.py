@@ -4,7 +4,7 @@ drain whose canary never arrives undone; a fresh backup."""
 
 import pytest
 
-from fixtures.facts_logging import rsyslog_forwards
+from fleetready.gather.facts_logging import rsyslog_forwards
 from lab.state import _restart_rsyslog
 from remediations import audit
 from remediations.fix_logdrain import DROPIN

@@ -16,7 +16,7 @@ from tests.conftest import run_fleetready
 
 pytestmark = pytest.mark.e2e   # runs fleetready end to end per test (no Docker)
 
-# fixtures.unreachable.HostUnreachable, ProbeError, ConnectionRefusedError, AssertionError...
+# fleetready.transport.unreachable.HostUnreachable, ProbeError, ConnectionRefusedError, AssertionError...
 CLASS_NAME = re.compile(r"\b[A-Z]\w*(?:Error|Exception|Unreachable)\b")
 # pytest-html's filter category of each outcome (the Result column).
 RESULT = {"pass": "Passed", "fail": "Failed", "error": "Error", "unreachable": "Error", "skipped": "Skipped"}

@@ -7,7 +7,7 @@ import secrets
 import pytest
 import yaml
 
-from fixtures.redact import MASK
+from fleetready.outcome.redact import MASK
 from lab import keys
 from tests.conftest import run_fleetready
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from fixtures.config_errors import ConfigError
-from fixtures.inventory import load_inventory
+from fleetready.config.errors import ConfigError
+from fleetready.config.inventory import load_inventory
 from fixtures.targets import shard
 from tests.files import write
 

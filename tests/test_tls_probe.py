@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import pytest
 
 from checks import test_tls as tls_check
-from fixtures import tls_probe
-from fixtures.tls_probe import ProbeError, VerdictCache, probe_endpoint
+from fleetready.probe import tls_probe
+from fleetready.probe.tls_probe import ProbeError, VerdictCache, probe_endpoint
 from tests.tls_servers import (DAY, LEGACY, SERVER_NAME, STRONG, Lab, Pki, issue, new_key,
                                 now)
 
