@@ -10,7 +10,9 @@ import sqlite3
 import pytest
 
 from fleetready.config.errors import ConfigError
-from .results import results_of, summary
+from fleetready.outcome.outcomes import summary
+
+from .results import results_of
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

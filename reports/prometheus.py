@@ -13,7 +13,9 @@ from prometheus_client.core import GaugeMetricFamily
 
 from .atomic import write_atomic
 from fleetready.outcome.outcomes import OUTCOMES
-from .results import results_of, summary
+from fleetready.outcome.outcomes import summary
+
+from .results import results_of
 
 
 class RunCollector:

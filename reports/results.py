@@ -11,15 +11,14 @@ import time
 import pytest
 
 from fleetready.config.errors import ConfigError
-from fleetready.outcome.outcomes import OUTCOMES
+from fleetready.outcome.outcomes import Result, summary
 
-RESULTS = pytest.StashKey()
-# Outcomes that fail a requirement; a waived one is counted apart, a skipped one is not judged.
+RESULTS = pytest.StashKey["Results"]()
 
 
 class Results:
     def __init__(self):
-        self.records = {}
+        self.records: dict[str, Result] = {}
         self.started = time.time()
         self.finished = None
 
@@ -43,21 +42,6 @@ def pytest_configure(config):
     if not hasattr(config, "workerinput"):
         config.stash[RESULTS] = Results()
         config.pluginmanager.register(config.stash[RESULTS], "fleetready-results")
-
-
-def summary(records):
-    """Counts by outcome, hosts, and compliance: passed share of the judged (not skipped) results."""
-    counts = dict.fromkeys(OUTCOMES, 0)
-    for r in records:
-        counts[r["outcome"]] = counts.get(r["outcome"], 0) + 1
-    judged = sum(counts.values()) - counts["skipped"]
-    return {
-        "hosts": len({r["host"] for r in records}),
-        "checks": len({r["check"] for r in records}),
-        "results": len(records),
-        "outcomes": counts,
-        "compliance": round(100.0 * counts["pass"] / judged, 2) if judged else None,
-    }
 
 
 def document(records, started, finished, exit_status, **extra):
