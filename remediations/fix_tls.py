@@ -21,7 +21,7 @@ ADVICE = {
 }
 CERTIFICATE = "issue a new certificate (valid, for the endpoint's name, RSA >= 2048 or ECDSA, SHA-256, full chain)"
 CERT_CODES = {"cert_expired", "cert_not_yet_valid", "cert_self_signed", "cert_hostname_mismatch",
-              "cert_expiring_soon", "weak_key", "sha1_signature", "incomplete_chain"}
+              "cert_expiring_soon", "weak_key", "sha1_signature", "incomplete_chain", "cert_untrusted"}
 
 
 class TlsPlan(Fix):

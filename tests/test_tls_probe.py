@@ -42,6 +42,13 @@ def build_endpoints(lab):
     self_key, sha1_key, unknown_key = new_key(), new_key(), new_key()
     unknown = Pki(lab.pki.directory, "unknown")  # a CA the endpoint's ca_file does not hold
     expiring = _served(lab, leaf_kwargs=dict(not_after=now() + 5 * DAY))
+    # A leaf that signs another leaf: no CA, whatever the names say.
+    not_ca_key, signed_key = new_key(), new_key()
+    not_ca = lab.pki.leaf(not_ca_key)
+    # A CA whose validity ended yesterday, issuing a leaf valid today.
+    old_ca_key, young_key = new_key(), new_key()
+    old_ca = issue("expired intermediate", old_ca_key, lab.pki.root, lab.pki.root_key, ca=True,
+                   san=(), not_before=now() - 100 * DAY, not_after=now() - DAY)
     return {
         "sound": endpoint(sound, http_port=_redirect(lab, f"https://{SERVER_NAME}:{sound}/")),
         "expired": endpoint(_served(lab, leaf_kwargs=dict(not_before=now() - 100 * DAY,
@@ -53,6 +60,12 @@ def build_endpoints(lab):
         "unknown_root_sent": endpoint(lab.tls([unknown.leaf(unknown_key), unknown.inter,
                                                unknown.root], unknown_key)),
         "wrong_name": endpoint(_served(lab, leaf_kwargs=dict(san=("other.test",)))),
+        # The name only as the subject's CN: browsers and cryptography look at the SAN alone.
+        "name_only_in_cn": endpoint(_served(lab, leaf_kwargs=dict(san=()))),
+        "leaf_signs_leaf": endpoint(lab.tls([issue(SERVER_NAME, signed_key, not_ca, not_ca_key),
+                                             not_ca, lab.pki.inter], signed_key)),
+        "expired_intermediate": endpoint(lab.tls([issue(SERVER_NAME, young_key, old_ca, old_ca_key),
+                                                  old_ca], young_key)),
         "expiring_5_days": endpoint(expiring),
         "expiring_5_days_threshold_3": endpoint(expiring, warning_days=3),
         "rsa_1024": endpoint(_served(lab, new_key("rsa1024"), ciphers=LEGACY)),
@@ -93,6 +106,9 @@ CASES = [  # case, exact problem set, tls_enforced
     ("root_sent_too", set(), True),
     ("unknown_root_sent", {"cert_self_signed"}, True),  # OpenSSL: self-signed certificate in chain
     ("wrong_name", {"cert_hostname_mismatch"}, True),
+    ("name_only_in_cn", {"cert_hostname_mismatch"}, True),
+    ("leaf_signs_leaf", {"cert_untrusted"}, True),  # cryptography: basicConstraints.cA must be asserted
+    ("expired_intermediate", {"cert_expired"}, True),
     ("expiring_5_days", {"cert_expiring_soon"}, True),
     ("expiring_5_days_threshold_3", set(), True),
     ("rsa_1024", {"weak_key"}, True),
@@ -183,10 +199,26 @@ def test_unreadable_ca_file_is_a_probe_error(endpoints, tmp_path):
         probe_endpoint(**dict(endpoints["sound"], ca_file=str(tmp_path / "missing.pem")))
 
 
-@pytest.mark.parametrize("name", ["bad..name", "a" * 64 + ".test"])
-def test_unsendable_server_name_is_a_probe_error(endpoints, name):
+@pytest.mark.parametrize("name", ["bad..name", "a" * 64 + ".test", "under_score.test"])
+def test_unusable_server_name_is_a_probe_error(endpoints, name):
+    # Not sendable by OpenSSL, or (the underscore) no DNS name cryptography matches.
     with pytest.raises(ProbeError, match="server_name"):
         probe_endpoint(**dict(endpoints["sound"], server_name=name))
+
+
+@pytest.mark.parametrize("name", ["TLS.Test", SERVER_NAME + "."])
+def test_server_name_matches_in_any_case_and_fully_qualified(endpoints, name):
+    assert probe_endpoint(**dict(endpoints["sound"], server_name=name))["problems"] == []
+
+
+def test_a_refused_chain_says_why(endpoints):
+    details = probe_endpoint(**endpoints["leaf_signs_leaf"])["details"]
+    assert details["chain_trust"] == "refused"
+    assert "basicConstraints.cA must be asserted" in details["chain_refused"]
+    # Refused for the name alone: the path itself is trusted.
+    details = probe_endpoint(**endpoints["wrong_name"])["details"]
+    assert details["chain_trust"] == "trusted"
+    assert "no matching subjectAltName" in details["chain_refused"]
 
 
 def test_cache_probes_each_endpoint_once(endpoints, monkeypatch):
