@@ -23,9 +23,9 @@ import pkgutil
 import secrets
 
 import pytest
-from _pytest.runner import runtestprotocol
 
 from fleetready.gather.fleet import FLEET
+from fleetready.rerun import attempt, protocol
 
 from . import audit, lock
 from .base import Applied, Conflict, Context, NotFixable, failure, one_line
@@ -100,7 +100,7 @@ def pytest_sessionfinish(session):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
-    # runtestprotocol drops funcargs at its end; a fix needs the facts the check judged.
+    # An attempt drops funcargs at its end; a fix needs the facts the check judged.
     if call.when == "call" and item.funcargs:
         item.stash[FUNCARGS] = dict(item.funcargs)
     return (yield)
@@ -139,18 +139,21 @@ def pytest_runtest_protocol(item, nextitem):
     target = _target(item)
     if state is None or fix is None or target is None:
         return None
-    item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
-    reports = runtestprotocol(item, nextitem=nextitem, log=False)
+    return protocol(item, lambda: _checked(item, nextitem, fix, target, state))
+
+
+def _checked(item, nextitem, fix, target, state):
+    """The reports to log: the check's, or, when it failed, those remediate() returns, each
+    carrying the remediation record."""
+    reports = attempt(item, nextitem)
     failed = _failed(reports)
-    if failed is not None:
-        record, reports = remediate(item, nextitem, failed, fix, target, state)
-        for report in reports:
-            if getattr(report, "fleetready", None) is not None:
-                report.fleetready["remediation"] = record
+    if failed is None:
+        return reports
+    record, reports = remediate(item, nextitem, failed, fix, target, state)
     for report in reports:
-        item.ihook.pytest_runtest_logreport(report=report)
-    item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
-    return True
+        if getattr(report, "fleetready", None) is not None:
+            report.fleetready["remediation"] = record
+    return reports
 
 
 def remediate(item, nextitem, failed, fix, target, state):
@@ -185,7 +188,7 @@ def remediate(item, nextitem, failed, fix, target, state):
         return _done(state, record), reports
     if holder:   # another run had the host until now: judge it as that run left it
         fleet.refresh(target, 0)
-        reports = runtestprotocol(item, nextitem=nextitem, log=False)
+        reports = attempt(item, nextitem)
         after = _final(reports)
         if after["outcome"] != "fail":
             record.update(result="re-checked", holder=holder, after=_evidence(after, fix, item.stash.get(FUNCARGS, {})),
@@ -198,7 +201,7 @@ def remediate(item, nextitem, failed, fix, target, state):
             return _done(state, record), reports
     applied = _apply(fix, ctx, steps)
     fleet.refresh(target, 0)
-    reports = runtestprotocol(item, nextitem=nextitem, log=False)
+    reports = attempt(item, nextitem)
     after = _final(reports)
     record.update(commands=applied.runs, after=_evidence(after, fix, item.stash.get(FUNCARGS, {})),
                   **applied.notes)
