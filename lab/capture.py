@@ -9,9 +9,9 @@ given the firewalls of tests/test_check_firewall.py, one of each kind the collec
 nftables denying in a chain input jumps to; iptables saved for iptables-restore; iptables-legacy
 denying, or not, in a chain; iptables-nft on a host without the nft binary; a plain
 `iptables` older than 1.8. Each host's policy is resolved from the lab inventory as a run
-resolves it; the gathering script (fleetready.gather.facts.build_script) runs over the same OpenSSH
-connection a run uses. Per host: NAME.out, the script's stdout byte for byte, and NAME.json:
-scenario, marker, timeout, the policy used and the profile it came from, the script's
+resolves it; the gathering command (fleetready.gather.facts.command) runs over the same OpenSSH
+connection a run uses. Per host: NAME.out, the command's stdout byte for byte, and NAME.json:
+scenario, marker, timeout, the policy used and the profile it came from, the command's
 SHA-256, exit code and stderr.
 
 Re-capture whenever a collector's script or the framing changes: the fast tests fail on a
@@ -26,7 +26,7 @@ from pathlib import Path
 import yaml
 
 from fleetready.transport.connections import Connections
-from fleetready.gather.facts import build_script, snippets_for
+from fleetready.gather.facts import command, sections_for
 from fleetready.config.inventory import load_inventory
 from fleetready.config.profiles import DEFAULT_PROFILE, resolve_policy
 from tests.test_check_firewall import IPTABLES_SAVE, iptables_in_chain, nft_in_chain
@@ -97,13 +97,13 @@ def capture(lab, outdir: Path) -> None:
         for target in targets(lab, lab.state_dir / "capture-inventory.yml"):
             policy = resolve_policy(target, str(ROOT / "profiles"))
             marker = "@@fleetready-" + secrets.token_hex(8)   # as fleetready.gather.facts.gather makes it
-            script = build_script(snippets_for(policy), marker, TIMEOUT)
-            result = connections.host(target).run(script)
+            sent = command(sections_for(policy), marker, TIMEOUT)
+            result = connections.host(target).run(sent)
             (outdir / f"{target.name}.out").write_bytes(result.stdout_bytes)
             meta = {"scenario": HOSTS.get(target.name, (None,))[0], "marker": marker, "timeout": TIMEOUT,
                     "policy": policy, "profile": profile_of(lab, target),
                     # what the corpus is a recording of: tests tell a stale one by it
-                    "script_sha256": hashlib.sha256(script.encode()).hexdigest(),
+                    "script_sha256": hashlib.sha256(sent.encode()).hexdigest(),
                     "exit_code": result.rc, "stderr": result.stderr_bytes.decode("utf-8", "replace")}
             (outdir / f"{target.name}.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
             print(f"{target.name}: {len(result.stdout_bytes)} bytes, exit {result.rc}")

@@ -25,7 +25,7 @@ import time
 
 from fleetready.judge.logs import to_drain
 from fleetready.gather.facts_logging import ACTION_FORWARD, LEGACY_FORWARD, configured_forwards
-from fleetready.probe.log_canary import WATCH
+from fleetready.probe.log_canary import watch_command
 from .base import Fix, NotFixable, Step, run
 
 DROPIN = "/etc/rsyslog.d/90-fleetready-drain.conf"
@@ -189,11 +189,8 @@ def send_canary(ctx, canary):
     token = f"fleetready-remediation-{ctx.target.name}-{secrets.token_hex(8)}"
     started = time.monotonic()
     sent = run(ctx.host, f"logger -t fleetready-remediation -- {shlex.quote(token)}")
-    half = len(token) // 2
     deadline = max(1, int(canary["deadline_seconds"] + 0.999))
-    watch = run(ctx.fleet.connections.host(receiver),
-                f"timeout {deadline} sh -c {shlex.quote(WATCH)} {shlex.quote(token[:half])}"
-                f" {shlex.quote(token[half:])} {shlex.quote(canary['receiver_log'])}")
+    watch = run(ctx.fleet.connections.host(receiver), watch_command(canary["receiver_log"], token, deadline))
     # "canary", not "token": the redactor masks values of keys named like token.
     return {"canary": token, "received": sent["rc"] == 0 and watch["rc"] == 0,
             "seconds": round(time.monotonic() - started, 2), "receiver": receiver.name}

@@ -3,7 +3,7 @@ every collector's parser on real output, and the facts each scenario is about.
 
 The corpus, tests/data/gather (NAME.out: the script's stdout; NAME.json: scenario, marker,
 timeout, policy and profile, exit code, stderr), is recorded by `python -m lab.capture`. Each host's
-policy is resolved again from its profile, as a run would today, and its gathering script
+policy is resolved again from its profile, as a run would today, and its gathering command
 must still be the recorded one. Expectations come from what lab/scenarios.yaml set up on
 each host, not from what the parsers happened to return.
 """
@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from fleetready.gather.facts import FactError, build_script, collectors, gather, parse_output, snippets_for
+from fleetready.gather.facts import COLLECTORS, FactError, command, gather, parse_output, sections_for
 from fleetready.gather.facts_backups import path_files
 from fleetready.gather.facts_firewall import nft_deny
 from fleetready.config.inventory import InventoryHost, VarLayer
@@ -63,8 +63,8 @@ class Replay:
         self.meta, recorded_stdout = recorded(name)
         self.stdout = recorded_stdout if stdout is None else stdout
 
-    def run(self, script):
-        marker = MARKER.search(script).group().encode()
+    def run(self, command):
+        marker = MARKER.search(command).group().encode()
         return SimpleNamespace(rc=self.meta["exit_code"], stderr_bytes=self.meta["stderr"].encode(),
                                stdout_bytes=self.stdout.replace(self.meta["marker"].encode(), marker))
 
@@ -80,15 +80,15 @@ def tags(name):
 
 
 def test_corpus_has_every_collectors_output():
-    assert {name for host in HOSTS for name in sections(host)} == {c.NAME for c in collectors()}
+    assert {name for host in HOSTS for name in sections(host)} == {c.NAME for c in COLLECTORS}
 
 
 @pytest.mark.parametrize("name", HOSTS)
 def test_corpus_is_what_the_current_script_prints(name):
     meta, _ = recorded(name)
-    script = build_script(snippets_for(policy(name)), meta["marker"], meta["timeout"])
-    assert hashlib.sha256(script.encode()).hexdigest() == meta["script_sha256"], (
-        "the gathering script changed since tests/data/gather was captured: "
+    sent = command(sections_for(policy(name)), meta["marker"], meta["timeout"])
+    assert hashlib.sha256(sent.encode()).hexdigest() == meta["script_sha256"], (
+        "the gathering command changed since tests/data/gather was captured: "
         "re-run `python -m lab.capture` (as root, with Docker)")
 
 
@@ -96,7 +96,7 @@ def test_corpus_is_what_the_current_script_prints(name):
 def test_every_section_is_framed_and_parsed(name):
     meta, _ = recorded(name)
     assert (meta["exit_code"], meta["stderr"]) == (0, "")
-    assert set(sections(name)) == set(facts(name).values) == set(snippets_for(policy(name)))
+    assert set(sections(name)) == set(facts(name).values) == set(sections_for(policy(name)))
     assert facts(name).errors == {}
 
 
