@@ -3,6 +3,7 @@ command and the pytest plugin (entry point), and `pytest --inventory FILE` from 
 checks the hosts. Installed, every module is under the one name `fleetready`."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,8 @@ from tests.labrun import host_vars
 
 # What a clean clone has: no venv, no lab state, no caches.
 IGNORED = shutil.ignore_patterns(".git", ".venv", ".state", "__pycache__", ".hypothesis", "*.pyc")
+# The installed package alone: no PYTHONPATH pointing into a checkout.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +28,7 @@ def venv(tmp_path_factory):
     venv = base / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     proc = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", str(source)],
-                          capture_output=True, text=True, timeout=900)
+                          capture_output=True, text=True, timeout=900, env=ENV)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return venv
 
@@ -49,7 +52,7 @@ def inventory(lab, tmp_path):
 
 def test_installs_under_one_name_with_its_command(venv):
     proc = subprocess.run([str(venv / "bin" / "fleetready"), "--version"], capture_output=True, text=True,
-                          timeout=60)
+                          timeout=60, env=ENV)
     assert proc.returncode == 0 and proc.stdout.startswith("fleetready "), proc.stdout + proc.stderr
     (site,) = (venv / "lib").glob("python3*/site-packages")
     for generic in ("fixtures", "reports", "remediations", "checks", "tests", "lab", "profiles"):
@@ -63,7 +66,7 @@ def test_the_installed_plugin_checks_a_lab_from_any_directory(venv, inventory, t
     proc = subprocess.run([str(venv / "bin" / command), f"--inventory={inventory}",
                            f"--ssh-config={tmp_path / 'ssh_config'}", f"--json-report={report}",
                            "-k", "FR-HOST-01 or FR-FW-01"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
+                          cwd=tmp_path, capture_output=True, text=True, timeout=600, env=ENV)
     output = proc.stdout + proc.stderr
     results = {(r["host"], r["control"]): r["outcome"] for r in json.loads(report.read_text())["results"]}
     # A sound sshd host answers; the lab's sshd-only hosts have no firewall: the checks judged them.
