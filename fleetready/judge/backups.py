@@ -2,7 +2,11 @@
 
 Rules (judging facts), used by the check and by its remediation."""
 
-from fleetready.gather.facts_backups import path_files, restic_latest
+from collections.abc import Mapping
+from typing import Any
+
+from fleetready.gather.facts import Facts
+from fleetready.gather.facts_backups import SourceOutput, path_files, restic_latest
 from fleetready.probe.backup_probe import newest_object
 
 # WAL-E marks each finished base backup with a sentinel object (shared/deis-v1-facts.md).
@@ -16,14 +20,14 @@ class BackupError(Exception):
     """A source could not be read: the check ends as `error`, never `pass`."""
 
 
-def _host_result(facts, index):
+def _host_result(facts: Facts, index: int) -> SourceOutput:
     result = facts["backups"]["sources"][index]
     if result["rc"] != 0:
         raise BackupError(f"exit {result['rc']}: {(result['stderr'].strip() or result['stdout'].strip())[-300:]}")
     return result
 
 
-def newest_on_host(facts, index, source):
+def newest_on_host(facts: Facts, index: int, source: Mapping[str, Any]) -> tuple[str, float, int] | None:
     """(name, age seconds, size) of the newest backup of a path/restic source, or None."""
     result = _host_result(facts, index)
     now = facts["backups"]["now"]
@@ -40,14 +44,14 @@ def newest_on_host(facts, index, source):
     return f"snapshot {short_id}", now - when, size
 
 
-def _deis_key(facts, key):
+def _deis_key(facts: Facts, key: str) -> str:
     value = facts["deis"].get(key)
     if not value:
         raise BackupError(f"etcd key {key} is not set")
     return value
 
 
-def newest_in_s3(facts, source):
+def newest_in_s3(facts: Facts, source: Mapping[str, Any]) -> tuple[str, float, int] | None:
     if source["kind"] == "s3":
         return newest_object(source["endpoint"], source["bucket"], source["prefix"],
                              source["access_key"], source["secret_key"])
@@ -68,7 +72,7 @@ def _where(source):
     return f"bucket {source['bucket'] or 'of the database'}" + (f" prefix {source['prefix']}" if source["prefix"] else "")
 
 
-def finding(source, newest):
+def finding(source: Mapping[str, Any], newest: tuple[str, float, int] | None) -> str | None:
     """What is wrong with a source's newest backup, or None."""
     if newest is None:
         return f"no backup matches {_where(source)}"

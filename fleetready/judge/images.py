@@ -2,16 +2,21 @@
 
 Rules (judging facts), used by the check and by its remediation."""
 
-from fleetready.gather.facts_images import normalize
+from collections.abc import Mapping
+from typing import Any
+
+from fleetready.gather.facts import Facts
+from fleetready.gather.facts_deis import DeisFacts
+from fleetready.gather.facts_images import ImagesFacts, normalize
 
 STATEFUL_PREFIXES = ("/deis/store/", "/deis/database/")
 
 
-def stateless(settings):
+def stateless(settings: DeisFacts) -> bool:
     return not any(key.startswith(STATEFUL_PREFIXES) for key in settings)
 
 
-def deis_images(platform, settings):
+def deis_images(platform: Mapping[str, Any], settings: DeisFacts) -> dict[str, str]:
     """{component: image ref} as Deis v1's get_image chooses them."""
     release = (settings.get("/deis/platform/version") or settings.get("release_file")
                or platform["default_release"])
@@ -20,7 +25,7 @@ def deis_images(platform, settings):
             for c in platform["components"] if c not in skip}
 
 
-def required_images(policy, facts):
+def required_images(policy: Mapping[str, Any], facts: Facts) -> list[str]:
     images = policy["images"]
     platform = images.get("platform")
     if not platform:
@@ -31,7 +36,7 @@ def required_images(policy, facts):
     return list(components.values()) + [r for r in images["required"] if normalize(r)[0] not in replaced]
 
 
-def finding(ref, images):
+def finding(ref: str, images: ImagesFacts) -> str | None:
     """None when ref is in the engine, else what is wrong with it."""
     name, tag, digest = normalize(ref)
     if tag:

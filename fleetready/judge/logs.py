@@ -2,7 +2,11 @@
 
 Rules (judging facts), used by the check and by its remediation."""
 
-from fleetready.gather.facts_logging import configured_forwards
+from collections.abc import Mapping
+from typing import Any
+
+from fleetready.gather.facts import Facts
+from fleetready.gather.facts_logging import Forward, configured_forwards
 
 
 class DrainError(Exception):
@@ -13,13 +17,13 @@ def _addr(host, port):
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def to_drain(forward, drain, drain_addresses):
+def to_drain(forward: Forward, drain: Mapping[str, Any], drain_addresses: list[str]) -> bool:
     """The forward goes to the drain's host (by name, or an address the name resolves to on the host) and port."""
     same_host = forward["host"].lower() == drain["host"].lower() or forward["host"] in drain_addresses
     return same_host and forward["port"] == drain["port"]
 
 
-def drain_finding(policy, facts):
+def drain_finding(policy: Mapping[str, Any], facts: Facts) -> str | None:
     """What keeps the host from draining its logs to the policy's drain, or None."""
     drain, source = policy["logging"]["drain"], policy["logging"]["source"]
     gathered = facts["logging"]

@@ -2,8 +2,10 @@
 
 Rules (judging facts), used by the check and by its remediation."""
 
+from fleetready.gather.facts_monitoring import Fetch
 
-def finding(url, fetched, where=""):
+
+def finding(url: str, fetched: Fetch, where: str = "") -> str | None:
     """What is wrong with one fetch of the metrics endpoint, or None. From outside, why it did
     not answer (refused, timed out) tells a loopback binding from a filter."""
     if fetched["error"] is not None:
