@@ -32,8 +32,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def floor_openssh(hosts, ssh_config, concurrency):
     def one(address):
-        subprocess.run(["ssh", "-F", ssh_config, "-o", "ControlMaster=no", "-o", "ControlPath=none",
-                        address, "true"], check=True, capture_output=True)
+        subprocess.run(
+            ["ssh", "-F", ssh_config, "-o", "ControlMaster=no", "-o", "ControlPath=none", address, "true"],
+            check=True,
+            capture_output=True,
+        )
+
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(one, hosts))
 
@@ -49,6 +53,7 @@ def floor_paramiko(hosts, _ssh_config, concurrency):
         _, stdout, _ = client.exec_command("true")
         stdout.channel.recv_exit_status()
         client.close()
+
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(one, hosts))
 
@@ -68,22 +73,68 @@ def run_measured(argv, cwd):
 def fleetready(connection):
     def run(hosts, ssh_config, concurrency, workdir):
         inventory = Path(workdir) / f"inv-{connection}-{len(hosts)}.yml"
-        inventory.write_text(yaml.safe_dump({"all": {"hosts": {
-            f"h{i:03d}": {"ansible_host": a, "ansible_user": "root", "ansible_connection": connection,
-                          "ansible_ssh_private_key_file": str(keys.CLIENT_KEY)}
-            for i, a in enumerate(hosts)}}}))
-        return run_measured([sys.executable, "-m", "pytest", "-q", "-c", str(ROOT / "pytest.ini"),
-                             "--rootdir", str(ROOT), "--tb=line", "--inventory", str(inventory), "--ssh-config", ssh_config,
-                             "--concurrency", str(concurrency)], ROOT)
+        inventory.write_text(
+            yaml.safe_dump(
+                {
+                    "all": {
+                        "hosts": {
+                            f"h{i:03d}": {
+                                "ansible_host": a,
+                                "ansible_user": "root",
+                                "ansible_connection": connection,
+                                "ansible_ssh_private_key_file": str(keys.CLIENT_KEY),
+                            }
+                            for i, a in enumerate(hosts)
+                        }
+                    }
+                }
+            )
+        )
+        return run_measured(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-c",
+                str(ROOT / "pytest.ini"),
+                "--rootdir",
+                str(ROOT),
+                "--tb=line",
+                "--inventory",
+                str(inventory),
+                "--ssh-config",
+                ssh_config,
+                "--concurrency",
+                str(concurrency),
+            ],
+            ROOT,
+        )
+
     return run
 
 
 def naive(hosts, ssh_config, _concurrency, _workdir):
     naive_dir = ROOT / "benchmarks" / "naive"
-    return run_measured([sys.executable, "-m", "pytest", "-q", "-n", "8",
-                         "-c", str(naive_dir / "pytest.ini"), "--rootdir", str(naive_dir),
-                         "--hosts", ",".join(f"paramiko://root@{a}" for a in hosts),
-                         "--ssh-config", ssh_config], naive_dir)
+    return run_measured(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-n",
+            "8",
+            "-c",
+            str(naive_dir / "pytest.ini"),
+            "--rootdir",
+            str(naive_dir),
+            "--hosts",
+            ",".join(f"paramiko://root@{a}" for a in hosts),
+            "--ssh-config",
+            ssh_config,
+        ],
+        naive_dir,
+    )
 
 
 def main():
@@ -102,9 +153,13 @@ def main():
     print(f"{len(lab.hosts)} light hosts up in {time.monotonic() - started:.1f} s", flush=True)
     ssh_config = str(lab.files["ssh_config"])
     addresses = [h.address for h in lab.hosts.values()]
-    runners = {"floor (OpenSSH)": floor_openssh, "floor (paramiko)": floor_paramiko,
-               "fleetready (ssh)": fleetready("ssh"), "fleetready (paramiko)": fleetready("paramiko"),
-               "naive testinfra": naive}
+    runners = {
+        "floor (OpenSSH)": floor_openssh,
+        "floor (paramiko)": floor_paramiko,
+        "fleetready (ssh)": fleetready("ssh"),
+        "fleetready (paramiko)": fleetready("paramiko"),
+        "naive testinfra": naive,
+    }
     rows = []
     try:
         with tempfile.TemporaryDirectory() as workdir:
@@ -127,20 +182,26 @@ def main():
 
 
 def print_table(rows):
-    print("\n| N | floor OpenSSH | floor paramiko | fleetready ssh | fleetready paramiko "
-          "| naive testinfra | best fleetready / its floor | naive / best fleetready "
-          "| fleetready peak MiB |")
+    print(
+        "\n| N | floor OpenSSH | floor paramiko | fleetready ssh | fleetready paramiko "
+        "| naive testinfra | best fleetready / its floor | naive / best fleetready "
+        "| fleetready peak MiB |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for n, m, mem in rows:
-        ratios = {"ssh": m["fleetready (ssh)"] / m["floor (OpenSSH)"],
-                  "paramiko": m["fleetready (paramiko)"] / m["floor (paramiko)"]}
+        ratios = {
+            "ssh": m["fleetready (ssh)"] / m["floor (OpenSSH)"],
+            "paramiko": m["fleetready (paramiko)"] / m["floor (paramiko)"],
+        }
         best = min(m["fleetready (ssh)"], m["fleetready (paramiko)"])
         kind = "ssh" if best == m["fleetready (ssh)"] else "paramiko"
         peak = max(mem["fleetready (ssh)"], mem["fleetready (paramiko)"])
-        print(f"| {n} | {m['floor (OpenSSH)']:.2f} s | {m['floor (paramiko)']:.2f} s "
-              f"| {m['fleetready (ssh)']:.2f} s | {m['fleetready (paramiko)']:.2f} s "
-              f"| {m['naive testinfra']:.2f} s | {ratios[kind]:.2f}× ({kind}) "
-              f"| {m['naive testinfra'] / best:.1f}× | {peak:.0f} |")
+        print(
+            f"| {n} | {m['floor (OpenSSH)']:.2f} s | {m['floor (paramiko)']:.2f} s "
+            f"| {m['fleetready (ssh)']:.2f} s | {m['fleetready (paramiko)']:.2f} s "
+            f"| {m['naive testinfra']:.2f} s | {ratios[kind]:.2f}× ({kind}) "
+            f"| {m['naive testinfra'] / best:.1f}× | {peak:.0f} |"
+        )
 
 
 if __name__ == "__main__":

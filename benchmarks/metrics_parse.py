@@ -20,8 +20,9 @@ def exposition(size):
     while total < size:
         gauge, histogram = f"node_family_{n}_bytes", f"request_{n}_seconds"
         lines = [f"# HELP {gauge} Bytes of family {n}.", f"# TYPE {gauge} gauge"]
-        lines += [f'{gauge}{{device="sd{i}",mountpoint="/srv/data{i}",fstype="ext4"}} {i * 1.5e9:.6g}'
-                  for i in range(20)]
+        lines += [
+            f'{gauge}{{device="sd{i}",mountpoint="/srv/data{i}",fstype="ext4"}} {i * 1.5e9:.6g}' for i in range(20)
+        ]
         lines += [f"# HELP {histogram} Latency.", f"# TYPE {histogram} histogram"]
         lines += [f'{histogram}_bucket{{handler="/api",le="{le}"}} {n}' for le in ("0.1", "0.5", "1", "+Inf")]
         lines += [f'{histogram}_sum{{handler="/api"}} 12.5', f'{histogram}_count{{handler="/api"}} {n}']
@@ -32,8 +33,11 @@ def exposition(size):
 
 
 def library_names(text):
-    return {name for family in text_string_to_metric_families(text)
-            for name in (family.name, *(sample.name for sample in family.samples))}
+    return {
+        name
+        for family in text_string_to_metric_families(text)
+        for name in (family.name, *(sample.name for sample in family.samples))
+    }
 
 
 def main():
@@ -45,14 +49,16 @@ def main():
     for mib in (float(s) for s in args.sizes_mib.split(",")):
         body = exposition(int(mib * 1024 * 1024))
         seconds = {name: [] for name in parsers}
-        for _ in range(args.repeats):   # interleaved: both see the same load on a shared machine
+        for _ in range(args.repeats):  # interleaved: both see the same load on a shared machine
             for name, parse in parsers.items():
                 started = time.perf_counter()
                 parse(body)
                 seconds[name].append(time.perf_counter() - started)
         for name, runs in seconds.items():
-            print(f"{mib:g} MiB ({body.count(chr(10))} lines) {name}: median {statistics.median(runs):.2f} s"
-                  f" of {args.repeats}")
+            print(
+                f"{mib:g} MiB ({body.count(chr(10))} lines) {name}: median {statistics.median(runs):.2f} s"
+                f" of {args.repeats}"
+            )
 
 
 if __name__ == "__main__":

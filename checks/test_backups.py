@@ -16,13 +16,19 @@ def test_backups_recent(policy, facts, request):
     findings, errors, seen = [], [], {}
     for index, source in enumerate(sources):
         try:
-            newest = (newest_on_host(facts, index, source) if source["kind"] in ("path", "restic")
-                      else newest_in_s3(facts, source))
+            newest = (
+                newest_on_host(facts, index, source)
+                if source["kind"] in ("path", "restic")
+                else newest_in_s3(facts, source)
+            )
         except (BackupError, ProbeError, FactError) as exc:
             errors.append(f"{source['name']}: cannot read backups: {exc}")
             continue
-        seen[source["name"]] = newest and {"name": newest[0], "age_hours": round(newest[1] / 3600, 2),
-                                           "size": newest[2]}
+        seen[source["name"]] = newest and {
+            "name": newest[0],
+            "age_hours": round(newest[1] / 3600, 2),
+            "size": newest[2],
+        }
         problem = finding(source, newest)
         if problem:
             findings.append(f"{source['name']}: {problem}")
@@ -31,4 +37,3 @@ def test_backups_recent(policy, facts, request):
     assert not findings, "; ".join(findings + errors)
     if errors:
         raise BackupError("; ".join(errors))
-

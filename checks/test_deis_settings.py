@@ -35,8 +35,11 @@ def test_router_tls_settings(deis):
     protocols = deis.get("/deis/router/sslProtocols")
     legacy = sorted(LEGACY & set((protocols or DEFAULT_PROTOCOLS).split()))
     if legacy:
-        where = (f"/deis/router/sslProtocols is '{protocols}'" if protocols else
-                 f"/deis/router/sslProtocols unset (Deis default '{DEFAULT_PROTOCOLS}')")
+        where = (
+            f"/deis/router/sslProtocols is '{protocols}'"
+            if protocols
+            else f"/deis/router/sslProtocols unset (Deis default '{DEFAULT_PROTOCOLS}')"
+        )
         findings.append(f"legacy TLS allowed ({' '.join(legacy)}): {where}")
     assert not findings, "; ".join(findings)
 

@@ -16,7 +16,6 @@ with `firewall.required: false` and a reason: both checks are skipped with that 
 unless `firewall.probe: true` asks FR-FW-02 to probe its ports from outside anyway.
 """
 
-
 import pytest
 
 from fleetready.judge.firewall import (
@@ -41,23 +40,29 @@ def test_firewall_configured(policy, facts):
         # Neither nft nor iptables exists: nothing on the host can be filtering its input.
         findings.append("no firewall: neither nft nor iptables is installed")
     elif missing_live and fw["live_errors"]:
-        raise FirewallUnknown("could not read the live ruleset: " + "; ".join(
-            f"{source}: {message}" for source, message in sorted(fw["live_errors"].items())))
-    findings += [f"no default-deny input chain for {family_label(f)} (input policy accept, no catch-all drop/reject)"
-                 for f in missing_live]
+        raise FirewallUnknown(
+            "could not read the live ruleset: "
+            + "; ".join(f"{source}: {message}" for source, message in sorted(fw["live_errors"].items()))
+        )
+    findings += [
+        f"no default-deny input chain for {family_label(f)} (input policy accept, no catch-all drop/reject)"
+        for f in missing_live
+    ]
 
     problems = {path: saved_problem(path, entry, fw["systemd"]) for path, entry in fw["saved"].items()}
     persisted = {f for path, entry in fw["saved"].items() if not problems[path] for f in entry["deny"]}
     missing_saved = [f for f in needed if f not in persisted]
     if missing_saved and any(e["error"] for e in fw["saved"].values()):
-        raise FirewallUnknown("could not evaluate the saved ruleset: " + "; ".join(
-            p for p in problems.values() if p))
+        raise FirewallUnknown("could not evaluate the saved ruleset: " + "; ".join(p for p in problems.values() if p))
     for family in missing_saved:
         why = [p for p in problems.values() if p] + [
-            f"{path} does not default-deny {family_label(family)}" for path, entry in fw["saved"].items()
-            if not problems[path] and family not in entry["deny"]]
-        findings.append(f"ruleset not persisted for {family_label(family)}: "
-                        + ("; ".join(why) if why else "no saved ruleset"))
+            f"{path} does not default-deny {family_label(family)}"
+            for path, entry in fw["saved"].items()
+            if not problems[path] and family not in entry["deny"]
+        ]
+        findings.append(
+            f"ruleset not persisted for {family_label(family)}: " + ("; ".join(why) if why else "no saved ruleset")
+        )
     assert not findings, "firewall not active: " + "; ".join(findings)
 
 
@@ -72,11 +77,14 @@ def test_only_allowed_ports_reachable(policy, facts, port_probes, request):
     answered = [p for p, v in port_probes.items() if v != "filtered"]
     if not must_open and not answered:
         # Nothing showed the probes reach the host at all: silence is no proof of a firewall.
-        raise ProbeError(f"no probed port answered ({', '.join(map(str, sorted(port_probes)))}) and no "
-                         "allowed port listens to show the host is reachable from the probe point")
-    findings = [f"port {p} reachable from outside (not allowed)" for p in sorted(must_close)
-                if port_probes[p] == "open"]
-    findings += [f"allowed port {p} not reachable ({port_probes[p]})" for p in sorted(must_open)
-                 if port_probes[p] != "open"]
+        raise ProbeError(
+            f"no probed port answered ({', '.join(map(str, sorted(port_probes)))}) and no "
+            "allowed port listens to show the host is reachable from the probe point"
+        )
+    findings = [
+        f"port {p} reachable from outside (not allowed)" for p in sorted(must_close) if port_probes[p] == "open"
+    ]
+    findings += [
+        f"allowed port {p} not reachable ({port_probes[p]})" for p in sorted(must_open) if port_probes[p] != "open"
+    ]
     assert not findings, "; ".join(findings)
-

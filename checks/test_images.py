@@ -26,4 +26,3 @@ def test_images_preseeded(policy, facts, request):
     request.node.user_properties.append(("required_images", required))
     findings = [f for ref in required if (f := finding(ref, images))]
     assert not findings, "images not preseeded: " + "; ".join(findings)
-

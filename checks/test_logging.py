@@ -20,4 +20,3 @@ def test_log_canary_received(log_canary, request):
     request.node.user_properties.append(("log_canary", log_canary))
     lost = [canary_finding(p, log_canary) for p in log_canary["paths"] if not p["received"]]
     assert not lost, "; ".join(lost)
-

@@ -1,7 +1,6 @@
 """TLS enforced: every TLS endpoint of the host's profile serves sound TLS, and plain HTTP
 (where the profile names a port for it) only redirects to https://."""
 
-
 import pytest
 
 from fleetready.judge.tls import endpoint_label, required_problems
@@ -17,10 +16,11 @@ def test_tls_enforced(target, policy, tls_verdicts, request):
     # An endpoint that could not be probed is not judged: the check is an error, never a pass.
     down = [v for v in tls_verdicts if "unreachable" in v["problems"]]
     if down:
-        raise ProbeError("could not probe " + "; ".join(
-            f"{endpoint_label(v)}: {v['details'].get('error', 'unreachable')}" for v in down))
-    failing = [(v, codes) for e, v in zip(endpoints, tls_verdicts)
-               if (codes := required_problems(e, v))]
+        raise ProbeError(
+            "could not probe "
+            + "; ".join(f"{endpoint_label(v)}: {v['details'].get('error', 'unreachable')}" for v in down)
+        )
+    failing = [(v, codes) for e, v in zip(endpoints, tls_verdicts) if (codes := required_problems(e, v))]
     assert not failing, "TLS not enforced: " + "; ".join(
-        f"{endpoint_label(v)}: {', '.join(codes)}" for v, codes in failing)
-
+        f"{endpoint_label(v)}: {', '.join(codes)}" for v, codes in failing
+    )

@@ -25,9 +25,23 @@ def main(argv=None):
     # nothing in the caller's directory (a fleetready/ of its own, say) is imported instead.
     # --tb=line: a failed check is its host, file and finding; the traceback adds nothing.
     # -r sX: skip reasons, no short summary repeating each failure (as pytest.ini in a checkout).
-    os.execve(sys.executable, [sys.executable, "-m", "pytest", "--rootdir", str(PACKAGE),
-                               "-p", "no:cacheprovider", "--tb=line", "-r", "sX", *args],
-              {**os.environ, "PYTHONSAFEPATH": "1"})
+    os.execve(
+        sys.executable,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--rootdir",
+            str(PACKAGE),
+            "-p",
+            "no:cacheprovider",
+            "--tb=line",
+            "-r",
+            "sX",
+            *args,
+        ],
+        {**os.environ, "PYTHONSAFEPATH": "1"},
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """python -m lab build | up [--sshd N] [--full NAME=SCENARIO ...] | down [NAME|--all]"""
+
 import argparse
 import sys
 import time
@@ -53,7 +54,7 @@ def main(argv=None) -> int:
     else:
         names = list(list_labs()) if args.all else [args.name]
         for name in names:
-            remove_lab(name)   # idempotent: a missing lab is nothing to do
+            remove_lab(name)  # idempotent: a missing lab is nothing to do
             print(f"removed {name}")
     return 0
 

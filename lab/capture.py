@@ -17,6 +17,7 @@ SHA-256, exit code and stderr.
 Re-capture whenever a collector's script or the framing changes: the fast tests fail on a
 corpus that is not what the current script prints.
 """
+
 import hashlib
 import json
 import secrets
@@ -25,10 +26,10 @@ from pathlib import Path
 
 import yaml
 
-from fleetready.transport.connections import Connections
-from fleetready.gather.facts import command, sections_for
 from fleetready.config.inventory import load_inventory
 from fleetready.config.profiles import DEFAULT_PROFILE, resolve_policy
+from fleetready.gather.facts import command, sections_for
+from fleetready.transport.connections import Connections
 from tests.test_check_firewall import IPTABLES_SAVE, iptables_in_chain, nft_in_chain
 
 from . import hostfiles, images
@@ -38,27 +39,42 @@ from .paths import LAB_DIR
 ROOT = LAB_DIR.parent
 OUTDIR = ROOT / "tests" / "data" / "gather"
 TIMEOUT = 30  # --host-timeout's default: the script's per-section `timeout`
-SCENARIOS = ["sound", "firewall_off", "missing_images", "wrong_image_tag", "no_log_forwarding",
-             "receiver_down", "metrics_down", "backup_stale", "backup_empty", "deis"]
+SCENARIOS = [
+    "sound",
+    "firewall_off",
+    "missing_images",
+    "wrong_image_tag",
+    "no_log_forwarding",
+    "receiver_down",
+    "metrics_down",
+    "backup_stale",
+    "backup_empty",
+    "deis",
+]
 NO_NFT = "\nmv /usr/sbin/nft /usr/sbin/nft.hidden"
 # iptables before 1.8 (CentOS 7): legacy under the plain names only.
-PRE_1_8 = ("\nrm /usr/sbin/ip*tables-nft* /usr/sbin/ip*tables-legacy*\n"
-           "for t in iptables ip6tables; do for s in '' -save -restore; do"
-           " ln -sf xtables-legacy-multi /usr/sbin/$t$s; done; done")
+PRE_1_8 = (
+    "\nrm /usr/sbin/ip*tables-nft* /usr/sbin/ip*tables-legacy*\n"
+    "for t in iptables ip6tables; do for s in '' -save -restore; do"
+    " ln -sf xtables-legacy-multi /usr/sbin/$t$s; done; done"
+)
 # host name -> (scenario, shell run on the host once the scenario is applied, its stdin)
 HOSTS = {
     **{s.replace("_", "-"): (s, None, None) for s in SCENARIOS},
     "nft-chain": ("sound", "cat >/etc/nftables.conf && nft -f /etc/nftables.conf", nft_in_chain(True)),
-    "iptables-saved": ("sound", "rm /etc/nftables.conf && mkdir -p /var/lib/iptables"
-                                " && cat >/var/lib/iptables/rules-save", IPTABLES_SAVE),
+    "iptables-saved": (
+        "sound",
+        "rm /etc/nftables.conf && mkdir -p /var/lib/iptables && cat >/var/lib/iptables/rules-save",
+        IPTABLES_SAVE,
+    ),
     "iptables-legacy": ("sound", iptables_in_chain("legacy", True), None),
     "iptables-open": ("sound", iptables_in_chain("legacy", False), None),
     # The inner dockerd's iptables-nft rules stay beside ours.
     "iptables-nft": ("sound", iptables_in_chain("nft", True) + NO_NFT, None),
     "iptables-only": ("sound", iptables_in_chain("legacy", True) + NO_NFT + PRE_1_8, None),
 }
-LIGHT = "light"      # sshd-only host: no firewall tools, no Docker; fleetready's default profile
-PROFILES = {"deis": "deis-v1"}   # as tests/test_deis_profile.py judges Deis hosts
+LIGHT = "light"  # sshd-only host: no firewall tools, no Docker; fleetready's default profile
+PROFILES = {"deis": "deis-v1"}  # as tests/test_deis_profile.py judges Deis hosts
 
 
 def start(lab: Lab) -> None:
@@ -90,21 +106,27 @@ def profile_of(lab, target) -> str:
 
 def capture(lab, outdir: Path) -> None:
     outdir.mkdir(parents=True, exist_ok=True)
-    for old in [*outdir.glob("*.json"), *outdir.glob("*.out")]:   # no host of an older capture lingers
+    for old in [*outdir.glob("*.json"), *outdir.glob("*.out")]:  # no host of an older capture lingers
         old.unlink()
     connections = Connections(ssh_config=str(lab.files["ssh_config"]))
     try:
         for target in targets(lab, lab.state_dir / "capture-inventory.yml"):
             policy = resolve_policy(target, str(ROOT / "profiles"))
-            marker = "@@fleetready-" + secrets.token_hex(8)   # as fleetready.gather.facts.gather makes it
+            marker = "@@fleetready-" + secrets.token_hex(8)  # as fleetready.gather.facts.gather makes it
             sent = command(sections_for(policy), marker, TIMEOUT)
             result = connections.host(target).run(sent)
             (outdir / f"{target.name}.out").write_bytes(result.stdout_bytes)
-            meta = {"scenario": HOSTS.get(target.name, (None,))[0], "marker": marker, "timeout": TIMEOUT,
-                    "policy": policy, "profile": profile_of(lab, target),
-                    # what the corpus is a recording of: tests tell a stale one by it
-                    "script_sha256": hashlib.sha256(sent.encode()).hexdigest(),
-                    "exit_code": result.rc, "stderr": result.stderr_bytes.decode("utf-8", "replace")}
+            meta = {
+                "scenario": HOSTS.get(target.name, (None,))[0],
+                "marker": marker,
+                "timeout": TIMEOUT,
+                "policy": policy,
+                "profile": profile_of(lab, target),
+                # what the corpus is a recording of: tests tell a stale one by it
+                "script_sha256": hashlib.sha256(sent.encode()).hexdigest(),
+                "exit_code": result.rc,
+                "stderr": result.stderr_bytes.decode("utf-8", "replace"),
+            }
             (outdir / f"{target.name}.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
             print(f"{target.name}: {len(result.stdout_bytes)} bytes, exit {result.rc}")
     finally:

@@ -1,4 +1,5 @@
 """A fleet of real test hosts: Docker containers on a bridge network of their own."""
+
 import os
 import secrets
 import shutil
@@ -10,19 +11,31 @@ from pathlib import Path
 
 from . import hostfiles, images
 from .paths import LABEL, LABEL_PID, STATE
-from .registry import PORT as REGISTRY_PORT, Registry, kill_recorded
+from .registry import PORT as REGISTRY_PORT
+from .registry import Registry, kill_recorded
 from .sh import CommandError, out, run
 
 KINDS = ("sshd", "full", "tarpit")
-RECEIVER = "logs"                  # log receiver host added to every lab with scenario hosts
-RECEIVER_ALIAS = "logs.lab"        # the drain name in lab/profile.yaml
+RECEIVER = "logs"  # log receiver host added to every lab with scenario hosts
+RECEIVER_ALIAS = "logs.lab"  # the drain name in lab/profile.yaml
 # --privileged fails on this machine kind; this set is enough for docker-in-docker and nft.
-FULL_FLAGS = ["--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
-              "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
-              "--security-opt", "systempaths=unconfined", "--init", "-v", "/var/lib/docker"]
+FULL_FLAGS = [
+    "--cap-add",
+    "ALL",
+    "--cap-drop",
+    "SYS_RESOURCE",
+    "--security-opt",
+    "seccomp=unconfined",
+    "--security-opt",
+    "apparmor=unconfined",
+    "--security-opt",
+    "systempaths=unconfined",
+    "--init",
+    "-v",
+    "/var/lib/docker",
+]
 # Accepts TCP on 22 (the kernel completes handshakes into the backlog) and never answers.
-TARPIT = ["python3", "-c",
-          "import socket,time\ns=socket.socket()\ns.bind(('',22))\ns.listen(4096)\ntime.sleep(1e9)"]
+TARPIT = ["python3", "-c", "import socket,time\ns=socket.socket()\ns.bind(('',22))\ns.listen(4096)\ntime.sleep(1e9)"]
 
 
 def _wait_port(address: str, port: int, banner: bool, timeout: float) -> None:
@@ -47,17 +60,28 @@ class LabHost:
         self.address: str | None = None
 
     def _run_argv(self) -> list[str]:
-        argv = ["docker", "run", "-d", "--name", self.container, "--hostname", self.name,
-                "--network", self.lab.network, "--label", f"{LABEL}={self.lab.name}",
-                "--label", f"{LABEL_PID}={self.lab.owner}"]
+        argv = [
+            "docker",
+            "run",
+            "-d",
+            "--name",
+            self.container,
+            "--hostname",
+            self.name,
+            "--network",
+            self.lab.network,
+            "--label",
+            f"{LABEL}={self.lab.name}",
+            "--label",
+            f"{LABEL_PID}={self.lab.owner}",
+        ]
         if self.name == RECEIVER:
             argv += ["--network-alias", RECEIVER_ALIAS]
         if self.kind == "sshd":
             return argv + [images.image_ref("sshd")]
         if self.kind == "tarpit":
             return argv + [images.image_ref("full"), *TARPIT]
-        return argv + FULL_FLAGS + ["-e", f"LAB_REGISTRY={self.lab.gateway}:{REGISTRY_PORT}",
-                                    images.image_ref("full")]
+        return argv + FULL_FLAGS + ["-e", f"LAB_REGISTRY={self.lab.gateway}:{REGISTRY_PORT}", images.image_ref("full")]
 
     def create(self) -> None:
         run(self._run_argv())
@@ -70,13 +94,16 @@ class LabHost:
     def wait_ready(self, timeout: float = 60) -> None:
         _wait_port(self.address, 22, banner=self.kind != "tarpit", timeout=timeout)
 
-    def exec(self, cmd: str | list, input: bytes | str | None = None,
-             timeout: float = 120) -> tuple[int, str]:
+    def exec(self, cmd: str | list, input: bytes | str | None = None, timeout: float = 120) -> tuple[int, str]:
         """Run cmd in the host (a string goes to sh -c). For tests and scenario setup only:
         checks must reach hosts the way fleetready does."""
         argv = ["sh", "-c", cmd] if isinstance(cmd, str) else list(cmd)
-        proc = run(["docker", "exec", *(["-i"] if input is not None else []), self.container,
-                    *argv], input=input, check=False, timeout=timeout)
+        proc = run(
+            ["docker", "exec", *(["-i"] if input is not None else []), self.container, *argv],
+            input=input,
+            check=False,
+            timeout=timeout,
+        )
         stdout = proc.stdout.decode(errors="replace") if isinstance(proc.stdout, bytes) else proc.stdout
         return proc.returncode, stdout
 
@@ -95,7 +122,7 @@ class LabHost:
 
     def start(self) -> None:
         run(["docker", "start", self.container])
-        self._refresh_address()   # the bridge may hand out another address on restart
+        self._refresh_address()  # the bridge may hand out another address on restart
         self.wait_ready()
         self.lab.write_files()
 
@@ -105,7 +132,7 @@ class Lab:
         """keep: the lab outlives this process (CLI); cleanup_stale never removes it."""
         self.name = name or f"frlab-{secrets.token_hex(3)}"
         self.owner = 0 if keep else os.getpid()
-        self.network = self.name          # fresh network name per lab (Docker 20.10 rm bug)
+        self.network = self.name  # fresh network name per lab (Docker 20.10 rm bug)
         self.state_dir = STATE / self.name
         self.hosts: dict[str, LabHost] = {}
         self.gateway: str | None = None
@@ -129,17 +156,27 @@ class Lab:
 
     def _create_network(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        net_id = out(["docker", "network", "create", "--label", f"{LABEL}={self.name}",
-                      "--label", f"{LABEL_PID}={self.owner}", self.network])
+        net_id = out(
+            [
+                "docker",
+                "network",
+                "create",
+                "--label",
+                f"{LABEL}={self.name}",
+                "--label",
+                f"{LABEL_PID}={self.owner}",
+                self.network,
+            ]
+        )
         self.bridge = f"br-{net_id[:12]}"
-        self.gateway = out(["docker", "network", "inspect", "-f",
-                            "{{(index .IPAM.Config 0).Gateway}}", self.network])
+        self.gateway = out(["docker", "network", "inspect", "-f", "{{(index .IPAM.Config 0).Gateway}}", self.network])
         # br_netfilter + FORWARD DROP would drop host-to-host traffic on the bridge.
         run(["iptables", "-I", "DOCKER-USER", "-i", self.bridge, "-o", self.bridge, "-j", "ACCEPT"])
 
     def up(self, timeout: float = 120) -> "Lab":
         """Start every host concurrently, wait for sshd, write the files, apply scenarios."""
-        from . import state   # state needs Lab's hosts; imported late to keep modules acyclic
+        from . import state  # state needs Lab's hosts; imported late to keep modules acyclic
+
         if any(h.scenario for h in self.hosts.values()) and RECEIVER not in self.hosts:
             self.add_host(RECEIVER, "full", "receiver")
         if self.bridge is None:
@@ -150,8 +187,7 @@ class Lab:
             list(pool.map(lambda h: h.wait_ready(timeout), todo))
         self.write_files()
         with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(lambda h: state.apply(h, h.scenario),
-                          [h for h in todo if h.scenario]))
+            list(pool.map(lambda h: state.apply(h, h.scenario), [h for h in todo if h.scenario]))
         return self
 
     def write_files(self) -> None:
@@ -178,8 +214,7 @@ def _remove(name: str, bridge: str | None) -> None:
     if ids:
         run(["docker", "rm", "-fv", *ids], check=False)
     if bridge:
-        run(["iptables", "-D", "DOCKER-USER", "-i", bridge, "-o", bridge, "-j", "ACCEPT"],
-            check=False)
+        run(["iptables", "-D", "DOCKER-USER", "-i", bridge, "-o", bridge, "-j", "ACCEPT"], check=False)
     # "has active endpoints" happens (Docker 20.10); the name is never reused, so tolerate it.
     run(["docker", "network", "rm", name], check=False)
     kill_recorded(STATE / name / "registry.pids")

@@ -1,4 +1,5 @@
 """Lab images, each tagged with a hash of its recipe: unchanged recipe = reused instantly."""
+
 import hashlib
 import json
 import shutil
@@ -33,20 +34,50 @@ dockerd >/var/log/dockerd.log 2>&1 &
 exec /usr/sbin/sshd -D -e
 """
 SSHD_PACKAGES = ["openssh-server", "iproute2"]  # light, but like a real host: ss
-FULL_PACKAGES = ["openssh-server", "nftables", "iptables", "rsyslog", "docker.io", "nginx-light",
-                 "openssl", "curl", "iproute2", "procps", "ca-certificates", "etcd-server",
-                 "etcd-client", "restic", "busybox-static", "python3-minimal"]
-DEIS_COMPONENTS = ["builder", "controller", "database", "logger", "logspout", "publisher",
-                   "registry", "router", "store-daemon", "store-gateway", "store-metadata",
-                   "store-monitor"]
+FULL_PACKAGES = [
+    "openssh-server",
+    "nftables",
+    "iptables",
+    "rsyslog",
+    "docker.io",
+    "nginx-light",
+    "openssl",
+    "curl",
+    "iproute2",
+    "procps",
+    "ca-certificates",
+    "etcd-server",
+    "etcd-client",
+    "restic",
+    "busybox-static",
+    "python3-minimal",
+]
+DEIS_COMPONENTS = [
+    "builder",
+    "controller",
+    "database",
+    "logger",
+    "logspout",
+    "publisher",
+    "registry",
+    "router",
+    "store-daemon",
+    "store-gateway",
+    "store-metadata",
+    "store-monitor",
+]
 # Stand-in content: tiny busybox images, each with its own marker file so every ID differs.
-STANDINS = ([f"deis/{c}:v1.13.4" for c in DEIS_COMPONENTS]
-            + ["deis/router:v1.12.3", "alpine:3.2",
-               "fleetready-lab/app:1.0", "fleetready-lab/app:0.9", "fleetready-lab/worker:1.0"])
+STANDINS = [f"deis/{c}:v1.13.4" for c in DEIS_COMPONENTS] + [
+    "deis/router:v1.12.3",
+    "alpine:3.2",
+    "fleetready-lab/app:1.0",
+    "fleetready-lab/app:0.9",
+    "fleetready-lab/worker:1.0",
+]
 
 
 def _hash(recipe) -> str:
-    recipe = {"prune": rootfs.PRUNE, "recipe": recipe}   # pruning changes the image too
+    recipe = {"prune": rootfs.PRUNE, "recipe": recipe}  # pruning changes the image too
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -65,12 +96,20 @@ def host_recipes() -> dict:
     keys.ensure_keys()
     full_files = {**_host_files(), "/usr/local/sbin/fleetready-init": (FULL_INIT, 0o755)}
     return {
-        "sshd": {"base": rootfs.base_id(), "packages": SSHD_PACKAGES, "files": _host_files(),
-                 "cmd": ["/usr/sbin/sshd", "-D", "-e"]},
-        "full": {"base": rootfs.base_id(), "packages": FULL_PACKAGES, "files": full_files,
-                 "cmd": ["/usr/local/sbin/fleetready-init"],
-                 # imklog cannot read the kernel log in a container: drop it rather than log noise
-                 "post": [["sed", "-i", "/imklog/s/^/#/", "/etc/rsyslog.conf"]]},
+        "sshd": {
+            "base": rootfs.base_id(),
+            "packages": SSHD_PACKAGES,
+            "files": _host_files(),
+            "cmd": ["/usr/sbin/sshd", "-D", "-e"],
+        },
+        "full": {
+            "base": rootfs.base_id(),
+            "packages": FULL_PACKAGES,
+            "files": full_files,
+            "cmd": ["/usr/local/sbin/fleetready-init"],
+            # imklog cannot read the kernel log in a container: drop it rather than log noise
+            "post": [["sed", "-i", "/imklog/s/^/#/", "/etc/rsyslog.conf"]],
+        },
     }
 
 
@@ -84,16 +123,25 @@ def _exists(ref: str) -> bool:
 
 def _recipe_of(ref: str) -> str | None:
     try:
-        return out(["docker", "image", "inspect", "-f",
-                    f'{{{{index .Config.Labels "{RECIPE_LABEL}"}}}}', ref]) or None
+        return out(["docker", "image", "inspect", "-f", f'{{{{index .Config.Labels "{RECIPE_LABEL}"}}}}', ref]) or None
     except CommandError:
         return None
 
 
 def _import(root: Path, ref: str, cmd: list[str], recipe_hash: str) -> None:
-    pipe(["tar", "--numeric-owner", "-C", str(root), "-c", "."],
-         ["docker", "import", "-c", f"CMD {json.dumps(cmd)}",
-          "-c", f"LABEL {LABEL}.image=1 {RECIPE_LABEL}={recipe_hash}", "-", ref])
+    pipe(
+        ["tar", "--numeric-owner", "-C", str(root), "-c", "."],
+        [
+            "docker",
+            "import",
+            "-c",
+            f"CMD {json.dumps(cmd)}",
+            "-c",
+            f"LABEL {LABEL}.image=1 {RECIPE_LABEL}={recipe_hash}",
+            "-",
+            ref,
+        ],
+    )
 
 
 def build_host_image(kind: str) -> str:
@@ -101,7 +149,7 @@ def build_host_image(kind: str) -> str:
     ref = image_ref(kind)
     if _exists(ref):
         return ref
-    with creator(rootfs.BUILD / "host-images"):   # builds share work dirs and the .deb cache
+    with creator(rootfs.BUILD / "host-images"):  # builds share work dirs and the .deb cache
         if not _exists(ref):
             root = rootfs.build_rootfs(kind, recipe["packages"], recipe["files"])
             for argv in recipe.get("post", []):

@@ -1,4 +1,5 @@
 """SSH key material made at lab build time, kept in the cache, never in the repo."""
+
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -21,10 +22,10 @@ def _make_pair(path: Path, comment: str) -> None:
         if path.exists():
             return
         key = ed25519.Ed25519PrivateKey.generate()
-        private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
-                                    serialization.NoEncryption())
-        public = key.public_key().public_bytes(serialization.Encoding.OpenSSH,
-                                               serialization.PublicFormat.OpenSSH)
+        private = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+        )
+        public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
         write_atomic(path.with_suffix(".pub"), public + b" " + comment.encode() + b"\n")
         write_atomic(path, private, mode=0o600)  # private key last: it marks a complete pair
 

@@ -4,6 +4,7 @@ bring-up or several processes race: one creator at a time under an flock beside 
 flock locks belong to an open file description, so two threads that each open the lock
 file exclude each other just as two processes do. Results are written whole (temporary
 file, then rename: reports.atomic), so a reader never sees half a file."""
+
 import fcntl
 from contextlib import contextmanager
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Where the lab keeps things: the build cache (outside the repo) and per-lab state."""
+
 import os
 from pathlib import Path
 

@@ -1,4 +1,5 @@
 """Lab certificates: one cached CA (its path goes into lab/profile.yaml) and leaves per host."""
+
 import datetime as dt
 import ipaddress
 
@@ -15,7 +16,7 @@ from .paths import CACHE
 PKI = CACHE / "pki"
 CA_CERT = PKI / "ca.pem"
 CA_KEY = PKI / "ca.key"
-SERVER_NAME = "web.fleetready.lab"      # the site every sound lab host serves (profile server_name)
+SERVER_NAME = "web.fleetready.lab"  # the site every sound lab host serves (profile server_name)
 WRONG_NAME = "other.fleetready.lab"
 LEAF_KINDS = ("valid", "expired", "self_signed", "wrong_name")
 
@@ -25,15 +26,22 @@ def _name(cn: str) -> x509.Name:
 
 
 def _pem_key(key) -> str:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 def _cert(subject, issuer, pub, sign_key, start, end, *, ca=False, sans=()) -> x509.Certificate:
-    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
-               .public_key(pub).serial_number(x509.random_serial_number())
-               .not_valid_before(start).not_valid_after(end)
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(pub)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
     if sans:
         builder = builder.add_extension(x509.SubjectAlternativeName(list(sans)), critical=False)
     return builder.sign(sign_key, hashes.SHA256())
@@ -48,9 +56,16 @@ def ensure_ca() -> None:
         if CA_CERT.exists():
             return
         key = ec.generate_private_key(ec.SECP256R1())
-        now = dt.datetime.now(dt.timezone.utc)
-        cert = _cert(_name("fleetready lab CA"), _name("fleetready lab CA"), key.public_key(), key,
-                     now - dt.timedelta(days=1), now + dt.timedelta(days=3650), ca=True)
+        now = dt.datetime.now(dt.UTC)
+        cert = _cert(
+            _name("fleetready lab CA"),
+            _name("fleetready lab CA"),
+            key.public_key(),
+            key,
+            now - dt.timedelta(days=1),
+            now + dt.timedelta(days=3650),
+            ca=True,
+        )
         write_atomic(CA_KEY, _pem_key(key), mode=0o600)
         write_atomic(CA_CERT, cert.public_bytes(serialization.Encoding.PEM))
 
@@ -67,7 +82,7 @@ def leaf(kind: str, host_name: str, address: str) -> tuple[str, str]:
     ca_key = serialization.load_pem_private_key(CA_KEY.read_bytes(), None)
     ca_cert = x509.load_pem_x509_certificate(CA_CERT.read_bytes())
     key = ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     start, end = now - dt.timedelta(hours=1), now + dt.timedelta(days=90)
     names = [SERVER_NAME, host_name]
     if kind == "expired":

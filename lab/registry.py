@@ -4,6 +4,7 @@ The machine's dockerd pushes only to plain-HTTP registries on 127.0.0.0/8, so on
 listens on loopback (a free port); the hosts pull from a second one on the lab bridge
 gateway, which their daemon.json lists as an insecure registry mirror.
 """
+
 import os
 import signal
 import socket
@@ -19,7 +20,7 @@ from .paths import CACHE
 from .sh import run
 
 STORAGE = CACHE / "registry"
-PORT = 5000   # the hosts' side; fixed so the image's init script can be told just an address
+PORT = 5000  # the hosts' side; fixed so the image's init script can be told just an address
 
 
 def _free_port() -> int:
@@ -56,20 +57,32 @@ def kill_recorded(pidfile: Path) -> None:
 class Registry:
     def __init__(self, state_dir: Path, gateway: str):
         self.gateway = gateway
-        self.address = f"{gateway}:{PORT}"          # as the hosts see it
+        self.address = f"{gateway}:{PORT}"  # as the hosts see it
         self.push_address = f"127.0.0.1:{_free_port()}"
         self._pidfile = state_dir / "registry.pids"
         self._procs = []
         self._pushed: dict[str, str] = {}
-        self._lock = threading.Lock()   # scenario set-up pushes from several threads
+        self._lock = threading.Lock()  # scenario set-up pushes from several threads
         for addr in (self.push_address, self.address):
             config = state_dir / f"registry-{addr.replace(':', '_')}.yml"
-            config.write_text(yaml.safe_dump({
-                "version": 0.1, "log": {"level": "error"}, "http": {"addr": addr},
-                "storage": {"filesystem": {"rootdirectory": str(STORAGE)}}}))
-            self._procs.append(subprocess.Popen(
-                ["docker-registry", "serve", str(config)], stdout=subprocess.DEVNULL,
-                stderr=open(state_dir / "registry.log", "ab"), start_new_session=True))
+            config.write_text(
+                yaml.safe_dump(
+                    {
+                        "version": 0.1,
+                        "log": {"level": "error"},
+                        "http": {"addr": addr},
+                        "storage": {"filesystem": {"rootdirectory": str(STORAGE)}},
+                    }
+                )
+            )
+            self._procs.append(
+                subprocess.Popen(
+                    ["docker-registry", "serve", str(config)],
+                    stdout=subprocess.DEVNULL,
+                    stderr=open(state_dir / "registry.log", "ab"),
+                    start_new_session=True,
+                )
+            )
         self._pidfile.write_text(" ".join(str(p.pid) for p in self._procs))
         for addr in (self.push_address, self.address):
             _wait_http(f"http://{addr}/v2/")

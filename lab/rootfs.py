@@ -1,4 +1,5 @@
 """Debian root filesystems made offline: debootstrap once, then chroot installs per image."""
+
 import hashlib
 import json
 import shutil
@@ -12,9 +13,15 @@ from .sh import run
 SOURCES = Path("/etc/apt/sources.list.d/debian.sources")
 SUITE = "bookworm"
 BUILD = CACHE / "build"
-APT_ARCHIVES = CACHE / "apt-archives"   # shared .deb cache: a recipe change downloads only what is new
-PRUNE = ["var/lib/apt/lists/*_*", "var/cache/apt/*.bin", "var/cache/apt/archives/*.deb",
-         "usr/share/doc/*", "usr/share/man/*", "usr/share/locale/*"]
+APT_ARCHIVES = CACHE / "apt-archives"  # shared .deb cache: a recipe change downloads only what is new
+PRUNE = [
+    "var/lib/apt/lists/*_*",
+    "var/cache/apt/*.bin",
+    "var/cache/apt/archives/*.deb",
+    "usr/share/doc/*",
+    "usr/share/man/*",
+    "usr/share/locale/*",
+]
 APT_CONF = 'Acquire::Check-Valid-Until "false";\nAcquire::Check-Date "false";\n'  # dated snapshot mirror
 
 
@@ -47,13 +54,12 @@ def base_rootfs() -> Path:
 
 
 def _debootstrap(root: Path) -> None:
-    shutil.rmtree(root, ignore_errors=True)   # a build that died half-way
+    shutil.rmtree(root, ignore_errors=True)  # a build that died half-way
     root.parent.mkdir(parents=True, exist_ok=True)
     mirror = next(u for u, s in apt_sources() if s == SUITE)
     run(["debootstrap", "--variant=minbase", SUITE, str(root), mirror], timeout=1200)
     (root / "etc/apt/apt.conf.d/99fleetready-lab").write_text(APT_CONF)
-    (root / "etc/apt/sources.list").write_text(
-        "".join(f"deb {u} {s} main\n" for u, s in apt_sources()))
+    (root / "etc/apt/sources.list").write_text("".join(f"deb {u} {s} main\n" for u, s in apt_sources()))
     with chroot_mounts(root):
         run(["chroot", str(root), "apt-get", "update"], timeout=600)
     (root / ".complete").touch()
@@ -90,14 +96,27 @@ def build_rootfs(name: str, packages: list[str], files: dict) -> Path:
     run(["cp", "-a", str(base_rootfs()), str(work)])
     (work / ".complete").unlink()
     with chroot_mounts(work):
-        run(["chroot", str(work), "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install",
-             "-y", "-q", "--no-install-recommends", *packages], timeout=1800)
+        run(
+            [
+                "chroot",
+                str(work),
+                "env",
+                "DEBIAN_FRONTEND=noninteractive",
+                "apt-get",
+                "install",
+                "-y",
+                "-q",
+                "--no-install-recommends",
+                *packages,
+            ],
+            timeout=1800,
+        )
     # Smaller images (hosts never run apt; nobody reads docs there): about half the size.
     for rel in PRUNE:
         for path in work.glob(rel):
             shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
     for path in work.glob("etc/ssh/ssh_host_*"):
-        path.unlink()   # package postinst made per-image keys; the lab bakes one known key
+        path.unlink()  # package postinst made per-image keys; the lab bakes one known key
     for rel, (text, mode) in files.items():
         target = work / rel.lstrip("/")
         target.parent.mkdir(parents=True, exist_ok=True)

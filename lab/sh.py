@@ -1,4 +1,5 @@
 """Running commands on the machine: one place for subprocess defaults and errors."""
+
 import shlex
 import subprocess
 
@@ -9,8 +10,7 @@ class CommandError(RuntimeError):
 
 def run(argv, *, input=None, check=True, timeout=600) -> subprocess.CompletedProcess:
     """Run argv (a list, never a shell string); raise CommandError with stderr on failure."""
-    proc = subprocess.run(argv, input=input, capture_output=True, timeout=timeout,
-                          text=not isinstance(input, bytes))
+    proc = subprocess.run(argv, input=input, capture_output=True, timeout=timeout, text=not isinstance(input, bytes))
     if check and proc.returncode != 0:
         raise CommandError(f"{shlex.join(argv)} -> {proc.returncode}: {proc.stderr.strip()[-2000:]}")
     return proc
@@ -29,5 +29,7 @@ def pipe(producer, consumer, timeout=600) -> None:
         p1.stdout.close()
         rc1 = p1.wait()
     if rc1 != 0 or p2.returncode != 0:
-        raise CommandError(f"{shlex.join(producer)} | {shlex.join(consumer)} -> "
-                           f"{rc1}/{p2.returncode}: {p2.stderr.decode().strip()[-2000:]}")
+        raise CommandError(
+            f"{shlex.join(producer)} | {shlex.join(consumer)} -> "
+            f"{rc1}/{p2.returncode}: {p2.stderr.decode().strip()[-2000:]}"
+        )

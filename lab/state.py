@@ -1,4 +1,5 @@
 """Put a full lab host into a named state from lab/scenarios.yaml (through LabHost.exec)."""
+
 import copy
 import io
 import json
@@ -29,8 +30,9 @@ def names() -> list[str]:
 
 def _merge(base, over):
     if isinstance(base, dict) and isinstance(over, dict):
-        return {k: _merge(base.get(k), over[k]) if k in over else v
-                for k, v in base.items()} | {k: v for k, v in over.items() if k not in base}
+        return {k: _merge(base.get(k), over[k]) if k in over else v for k, v in base.items()} | {
+            k: v for k, v in over.items() if k not in base
+        }
     return copy.deepcopy(over)
 
 
@@ -66,10 +68,12 @@ def _web(host, tls, metrics) -> tuple[dict, list]:
     if tls:
         cert, key = pki.leaf(tls["cert"], host.name, host.address)
         files = {"/etc/nginx/tls/server.pem": cert, "/etc/nginx/tls/server.key": key}
-        plain = ("return 301 https://$host$request_uri;" if tls["https_redirect"]
-                 else "return 200 'fleetready lab (plain http)\\n';")
-        hsts = ('add_header Strict-Transport-Security "max-age=31536000" always;'
-                if tls["hsts"] else "")
+        plain = (
+            "return 301 https://$host$request_uri;"
+            if tls["https_redirect"]
+            else "return 200 'fleetready lab (plain http)\\n';"
+        )
+        hsts = 'add_header Strict-Transport-Security "max-age=31536000" always;' if tls["hsts"] else ""
         ciphers = f"ssl_ciphers {tls['ciphers']};" if tls["ciphers"] else ""
         servers += [
             f"server {{ listen 80 default_server; location / {{ {plain} }} }}",
@@ -77,10 +81,13 @@ def _web(host, tls, metrics) -> tuple[dict, list]:
             " ssl_certificate /etc/nginx/tls/server.pem;"
             " ssl_certificate_key /etc/nginx/tls/server.key;"
             f" ssl_protocols {tls['protocols']}; {ciphers} {hsts}"
-            " location / { return 200 'fleetready lab\\n'; } }"]
+            " location / { return 200 'fleetready lab\\n'; } }",
+        ]
     if metrics:
-        servers.append(f"server {{ listen {int(metrics['port'])}; location = /metrics {{"
-                       f" default_type text/plain; return 200 '{METRICS}'; }} }}")
+        servers.append(
+            f"server {{ listen {int(metrics['port'])}; location = /metrics {{"
+            f" default_type text/plain; return 200 '{METRICS}'; }} }}"
+        )
     files["/etc/nginx/sites-enabled/default"] = "\n".join(servers) + "\n"
     return files, ["nginx -t -q", "nginx"]
 
@@ -91,33 +98,37 @@ def _backups(host, b) -> tuple[dict, list]:
     script = [f"mkdir -p {d}"]
     for i in range(int(b["count"])):
         path = quote(f"{b['dir']}/db-{i}.tar.gz")
-        fill = (f"head -c {int(b['size_bytes'])} /dev/urandom | gzip -1 >{path}"
-                if b["size_bytes"] else f": >{path}")
+        fill = f"head -c {int(b['size_bytes'])} /dev/urandom | gzip -1 >{path}" if b["size_bytes"] else f": >{path}"
         script += [fill, f"touch -d @{mtime - i * 3600} {path}"]
     return {}, script
 
 
 def _restart_rsyslog() -> list:
     # SIGKILL: a clean rsyslogd shutdown takes about a second and a lab host has nothing to lose
-    return ["kill -9 $(cat /run/rsyslogd.pid) 2>/dev/null || true",
-            "while pgrep -x rsyslogd >/dev/null; do sleep 0.02; done",
-            # in the foreground, detached: a forking rsyslogd holds `docker exec` for a second
-            "rm -f /run/rsyslogd.pid", "setsid rsyslogd -n >/dev/null 2>&1 </dev/null &"]
+    return [
+        "kill -9 $(cat /run/rsyslogd.pid) 2>/dev/null || true",
+        "while pgrep -x rsyslogd >/dev/null; do sleep 0.02; done",
+        # in the foreground, detached: a forking rsyslogd holds `docker exec` for a second
+        "rm -f /run/rsyslogd.pid",
+        "setsid rsyslogd -n >/dev/null 2>&1 </dev/null &",
+    ]
 
 
 def _resolve(host, resolve) -> list:
     """name -> "self": /etc/hosts points the name at this host."""
-    return [f"echo {quote(f'{host.address} {name}')} >>/etc/hosts"
-            for name, where in resolve.items() if where == "self"]
+    return [
+        f"echo {quote(f'{host.address} {name}')} >>/etc/hosts" for name, where in resolve.items() if where == "self"
+    ]
 
 
 def _logging(host, log) -> tuple[dict, list]:
-    action = (f'*.* action(type="omfwd" target="{log["target"]}" port="{int(log["port"])}" '
-              # retry every second: the receiver may come up after this host (30 s default)
-              'protocol="tcp" action.resumeRetryCount="-1" action.resumeInterval="1" '
-              'queue.type="LinkedList")\n')
-    return ({"/etc/rsyslog.d/60-fleetready-forward.conf": action},
-            _resolve(host, log["resolve"]) + _restart_rsyslog())
+    action = (
+        f'*.* action(type="omfwd" target="{log["target"]}" port="{int(log["port"])}" '
+        # retry every second: the receiver may come up after this host (30 s default)
+        'protocol="tcp" action.resumeRetryCount="-1" action.resumeInterval="1" '
+        'queue.type="LinkedList")\n'
+    )
+    return ({"/etc/rsyslog.d/60-fleetready-forward.conf": action}, _resolve(host, log["resolve"]) + _restart_rsyslog())
 
 
 def _docker_logs(host, d) -> tuple[dict, list]:
@@ -125,17 +136,21 @@ def _docker_logs(host, d) -> tuple[dict, list]:
     daemon = json.loads(host.check("cat /etc/docker/daemon.json"))
     daemon |= {"log-driver": "syslog", "log-opts": {"syslog-address": d["syslog_address"]}}
     # dockerd reads log settings only at start: stop the init's dockerd once up, start another.
-    restart = [WAIT_DOCKER, "kill $(cat /var/run/docker.pid)",
-               "while pgrep -x dockerd >/dev/null; do sleep 0.05; done",
-               "setsid dockerd >/var/log/dockerd.log 2>&1 </dev/null &", WAIT_DOCKER]
+    restart = [
+        WAIT_DOCKER,
+        "kill $(cat /var/run/docker.pid)",
+        "while pgrep -x dockerd >/dev/null; do sleep 0.05; done",
+        "setsid dockerd >/var/log/dockerd.log 2>&1 </dev/null &",
+        WAIT_DOCKER,
+    ]
     return {"/etc/docker/daemon.json": json.dumps(daemon) + "\n"}, _resolve(host, d["resolve"]) + restart
 
 
 def _receiver(host, r) -> tuple[dict, list]:
     conf = f"""module(load="imtcp")
 template(name="remote" type="string" string="%fromhost-ip% %HOSTNAME% %syslogtag%%msg%\\n")
-ruleset(name="remote") {{ action(type="omfile" file="{r['file']}" template="remote") }}
-input(type="imtcp" port="{int(r['port'])}" ruleset="remote")
+ruleset(name="remote") {{ action(type="omfile" file="{r["file"]}" template="remote") }}
+input(type="imtcp" port="{int(r["port"])}" ruleset="remote")
 """
     return {"/etc/rsyslog.d/10-fleetready-receiver.conf": conf}, _restart_rsyslog()
 
@@ -146,21 +161,23 @@ def _etcd(host, e) -> tuple[dict, list]:
         f"setsid etcd --name {quote(host.name)} --data-dir /var/lib/etcd --enable-v2"
         f" --listen-client-urls {urls} --advertise-client-urls http://{quote(host.address)}:2379"
         " >/var/log/etcd.log 2>&1 </dev/null &",
-        "for i in $(seq 200); do etcdctl endpoint health >/dev/null 2>&1 && break; sleep 0.05; done"]
-    script += [f"ETCDCTL_API=2 etcdctl set {quote(k)} {quote(str(v))} >/dev/null"
-               for k, v in e.get("keys", {}).items()]
-    return {"/etc/environment": "ETCDCTL_API=2\n"}, script   # Deis hosts use the v2 API
+        "for i in $(seq 200); do etcdctl endpoint health >/dev/null 2>&1 && break; sleep 0.05; done",
+    ]
+    script += [f"ETCDCTL_API=2 etcdctl set {quote(k)} {quote(str(v))} >/dev/null" for k, v in e.get("keys", {}).items()]
+    return {"/etc/environment": "ETCDCTL_API=2\n"}, script  # Deis hosts use the v2 API
 
 
 def _deis(host, d) -> tuple[dict, list]:
     images = [f"deis/{c}:{d['release']}" for c in d["components"]] + d["extra_images"]
     for ref in images:
         host.lab.registry.push(ref)
-    pulls = "\n".join(f'img="deis/{c}:$RELEASE"\n'
-                      'docker history "$img" >/dev/null 2>&1 || docker pull -q "$img"'
-                      for c in d["components"])
-    extra = "\n".join(f"docker history {quote(i)} >/dev/null 2>&1 || docker pull -q {quote(i)}"
-                      for i in d["extra_images"])
+    pulls = "\n".join(
+        f'img="deis/{c}:$RELEASE"\ndocker history "$img" >/dev/null 2>&1 || docker pull -q "$img"'
+        for c in d["components"]
+    )
+    extra = "\n".join(
+        f"docker history {quote(i)} >/dev/null 2>&1 || docker pull -q {quote(i)}" for i in d["extra_images"]
+    )
     preseed = f"""#!/bin/sh
 # Pull each Deis image only when it is not present (Deis v1 cloud-config preseed).
 set -e
@@ -197,8 +214,14 @@ def apply(host, name: str) -> dict:
         steps.append(_firewall(host, spec["firewall"]))
     if spec.get("tls") or spec.get("metrics"):
         steps.append(_web(host, spec.get("tls"), spec.get("metrics")))
-    for key, make in (("backups", _backups), ("logging", _logging), ("docker_logs", _docker_logs),
-                      ("receiver", _receiver), ("etcd", _etcd), ("deis", _deis)):
+    for key, make in (
+        ("backups", _backups),
+        ("logging", _logging),
+        ("docker_logs", _docker_logs),
+        ("receiver", _receiver),
+        ("etcd", _etcd),
+        ("deis", _deis),
+    ):
         if spec.get(key):
             steps.append(make(host, spec[key]))
     files = {p: t for f, _ in steps for p, t in f.items()}

@@ -30,9 +30,9 @@ class Conflict(NotFixable):
 
 @dataclass
 class Step:
-    command: str          # shell, run on the host; None for advice a human must carry out
+    command: str  # shell, run on the host; None for advice a human must carry out
     why: str
-    diff: str | None = None   # unified diff of what the step changes, when it replaces something
+    diff: str | None = None  # unified diff of what the step changes, when it replaces something
 
     def as_record(self):
         record = {"command": self.command, "why": self.why}
@@ -42,11 +42,12 @@ class Step:
 @dataclass
 class Context:
     """What a fix sees of the failing (host, check)."""
-    target: object        # InventoryHost
+
+    target: object  # InventoryHost
     policy: dict
-    facts: object         # fleetready.gather.facts.Facts gathered before the fix
-    funcargs: dict        # the check's fixture values (e.g. tls_verdicts)
-    host: object          # testinfra Host over the run's connection
+    facts: object  # fleetready.gather.facts.Facts gathered before the fix
+    funcargs: dict  # the check's fixture values (e.g. tls_verdicts)
+    host: object  # testinfra Host over the run's connection
     fleet: object
     config: object
 
@@ -54,10 +55,10 @@ class Context:
 @dataclass
 class Applied:
     ok: bool
-    runs: list = field(default_factory=list)   # [{"command", "rc", "output"}]
-    result: str | None = None                   # a fix's own verdict, e.g. "rolled back"
-    notes: dict = field(default_factory=dict)   # e.g. the canary's token and arrival
-    message: str = ""                           # a fix's own one-line reason, e.g. why it rolled back
+    runs: list = field(default_factory=list)  # [{"command", "rc", "output"}]
+    result: str | None = None  # a fix's own verdict, e.g. "rolled back"
+    notes: dict = field(default_factory=dict)  # e.g. the canary's token and arrival
+    message: str = ""  # a fix's own one-line reason, e.g. why it rolled back
 
 
 def clip(text):
@@ -68,7 +69,7 @@ def one_line(text, limit=300):
     """The last non-empty line of a command's output or an error: what an operator reads first."""
     lines = [line.strip() for line in str(text or "").splitlines() if line.strip()]
     line = lines[-1] if lines else ""
-    return line if len(line) <= limit else line[:limit - 3] + "..."
+    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 def failure(exc):
@@ -85,10 +86,10 @@ def run(host, command):
 
 class Fix:
     name = ""
-    controls = ()         # control IDs this fix answers
-    disruptive = False    # restarts a service or changes the network
-    plan_only = False     # never applied: a human must act (e.g. certificates)
-    facts = ()            # fact collectors recorded as before/after evidence
+    controls = ()  # control IDs this fix answers
+    disruptive = False  # restarts a service or changes the network
+    plan_only = False  # never applied: a human must act (e.g. certificates)
+    facts = ()  # fact collectors recorded as before/after evidence
 
     def plan(self, ctx):
         raise NotImplementedError

@@ -14,11 +14,11 @@ import socket
 from dataclasses import dataclass
 
 from fleetready.config.errors import ConfigError
-from fleetready.gather.facts import FactError
-from fleetready.probe.firewall_probe import probe_plan
 from fleetready.config.inventory import load_inventory
 from fleetready.config.profiles import resolve_policy
+from fleetready.gather.facts import FactError
 from fleetready.judge.served_ports import served
+from fleetready.probe.firewall_probe import probe_plan
 from fleetready.transport.unreachable import HostUnreachable
 
 
@@ -27,7 +27,7 @@ class Need:
     protocol: str
     port: int
     used_by: str
-    source: str | None   # the address connections come from; None: any
+    source: str | None  # the address connections come from; None: any
 
 
 def resolve(name):
@@ -70,14 +70,22 @@ def needs(ctx, own_addresses):
     mine = {target.name.lower(), target.address.lower()} | resolve(target.address) | set(own_addresses)
     for name, address, forward, resolved in drain_clients(ctx):
         if forward["host"].lower() in mine or mine & set(resolved):
-            found.append(Need(forward["protocol"], forward["port"], f"log drain of {name} (its"
-                              f" {forward['what']} {forward['host']}:{forward['port']}/{forward['protocol']})",
-                              _first(resolve(address))))
+            found.append(
+                Need(
+                    forward["protocol"],
+                    forward["port"],
+                    f"log drain of {name} (its"
+                    f" {forward['what']} {forward['host']}:{forward['port']}/{forward['protocol']})",
+                    _first(resolve(address)),
+                )
+            )
     probe_from = ctx.policy["firewall"]["probe_from"]
     if probe_from != "controller":
         _, must_open = probe_plan(ctx.policy, ctx.facts["firewall"]["listening"])
-        found += [Need("tcp", port, f"FR-FW-02's probe from {probe_from} (firewall.probe_from)",
-                       source(probe_from)) for port in sorted(must_open)]
+        found += [
+            Need("tcp", port, f"FR-FW-02's probe from {probe_from} (firewall.probe_from)", source(probe_from))
+            for port in sorted(must_open)
+        ]
     return found
 
 
@@ -94,7 +102,7 @@ def drain_clients(ctx):
             continue
         try:
             logging = ctx.fleet.facts(other)["logging"]
-        except (HostUnreachable, FactError):   # not gathered: its drain is matched by name alone
+        except (HostUnreachable, FactError):  # not gathered: its drain is matched by name alone
             logging = {"drain_addresses": [], "forwards": []}
         yield other.name, other.address, {**drain, "what": "logging.drain"}, logging["drain_addresses"]
         for forward in logging["forwards"]:
@@ -115,7 +123,7 @@ def _outside_run(inventory, profiles_dir, run):
             continue
         try:
             drain = resolve_policy(host, profiles_dir)["logging"]["drain"]
-        except ConfigError:   # a policy this run never loaded: its drain is unknown
+        except ConfigError:  # a policy this run never loaded: its drain is unknown
             continue
         if drain is not None:
             found.append((host, drain))

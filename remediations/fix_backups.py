@@ -5,17 +5,21 @@ sources are backed up, so a second apply on a fixed host runs nothing."""
 
 import shlex
 
+from fleetready.gather.facts import FactError
 from fleetready.judge.backups import BackupError, finding, newest_in_s3, newest_on_host
 from fleetready.probe.backup_probe import ProbeError
-from fleetready.gather.facts import FactError
+
 from .base import Fix, NotFixable, Step
 
 
 def failing_sources(ctx):
     for index, source in enumerate(ctx.policy["backups"]["sources"]):
         try:
-            newest = (newest_on_host(ctx.facts, index, source) if source["kind"] in ("path", "restic")
-                      else newest_in_s3(ctx.facts, source))
+            newest = (
+                newest_on_host(ctx.facts, index, source)
+                if source["kind"] in ("path", "restic")
+                else newest_in_s3(ctx.facts, source)
+            )
         except (BackupError, ProbeError, FactError):
             continue  # unreadable is an error to look into, not a backup to take
         if finding(source, newest):
@@ -29,8 +33,11 @@ class RunBackups(Fix):
 
     def plan(self, ctx):
         failing = list(failing_sources(ctx))
-        steps = [Step(f"sh -c {shlex.quote(s['command'])}", f"back up {s['name']} (backups.sources[].command)")
-                 for s in failing if s["command"]]
+        steps = [
+            Step(f"sh -c {shlex.quote(s['command'])}", f"back up {s['name']} (backups.sources[].command)")
+            for s in failing
+            if s["command"]
+        ]
         if not steps:
             names = ", ".join(s["name"] for s in failing) or "none found"
             raise NotFixable(f"no backup command in the policy for the failing sources ({names})")

@@ -23,9 +23,10 @@ import secrets
 import shlex
 import time
 
-from fleetready.judge.logs import to_drain
 from fleetready.gather.facts_logging import ACTION_FORWARD, LEGACY_FORWARD, configured_forwards
+from fleetready.judge.logs import to_drain
 from fleetready.probe.log_canary import watch_command
+
 from .base import Fix, NotFixable, Step, run
 
 DROPIN = "/etc/rsyslog.d/90-fleetready-drain.conf"
@@ -63,10 +64,12 @@ READ = 'for f in "$@"; do if [ -r "$f" ]; then base64 -w0 <"$f"; echo; else echo
 
 
 def dropin(drain):
-    return (f"# fleetready remediation FR-LOG-01: every message to the policy's drain\n"
-            f'*.* action(type="omfwd" target="{drain["host"]}" port="{int(drain["port"])}" '
-            f'protocol="{drain["protocol"]}" action.resumeRetryCount="-1" action.resumeInterval="1" '
-            'queue.type="LinkedList")\n')
+    return (
+        f"# fleetready remediation FR-LOG-01: every message to the policy's drain\n"
+        f'*.* action(type="omfwd" target="{drain["host"]}" port="{int(drain["port"])}" '
+        f'protocol="{drain["protocol"]}" action.resumeRetryCount="-1" action.resumeInterval="1" '
+        'queue.type="LinkedList")\n'
+    )
 
 
 def script(body, *args):
@@ -79,7 +82,7 @@ def backup_of(path):
 
 def commented(text, lines):
     """text with the rsyslog forward actions starting on `lines` commented out, whole."""
-    stripped = re.sub(r"^[ \t]*#.*$", "", text, flags=re.M)   # as the facts' parser reads it
+    stripped = re.sub(r"^[ \t]*#.*$", "", text, flags=re.M)  # as the facts' parser reads it
     out = text.splitlines(True)
     for m in [*LEGACY_FORWARD.finditer(stripped), *ACTION_FORWARD.finditer(stripped)]:
         first = stripped.count("\n", 0, m.start()) + 1
@@ -97,23 +100,29 @@ def cause(policy, facts):
     if not gathered["drain_addresses"]:
         raise NotFixable(f"drain {at}: its name does not resolve on the host (DNS or /etc/hosts, not forwarding)")
     if drain["protocol"] == "tcp" and gathered["reach"] != "0":
-        raise NotFixable(f"drain {at} does not answer from the host: the receiver, or the way to it, is down;"
-                         " forwarding there would not deliver, so nothing was written")
+        raise NotFixable(
+            f"drain {at} does not answer from the host: the receiver, or the way to it, is down;"
+            " forwarding there would not deliver, so nothing was written"
+        )
     forwards = configured_forwards(policy["logging"]["source"], facts)
-    right = [f for f in forwards if to_drain(f, drain, gathered["drain_addresses"]) and f["protocol"] == drain["protocol"]]
+    right = [
+        f for f in forwards if to_drain(f, drain, gathered["drain_addresses"]) and f["protocol"] == drain["protocol"]
+    ]
     wrong = [f for f in forwards if f not in right]
     foreign = [f for f in wrong if f["via"] != "rsyslog"]
     if foreign:
         f = foreign[0]
-        raise NotFixable(f"{f['via']} forwards to {f['host']}:{f['port']}/{f['protocol']} ({f['where']}):"
-                         " change it there, the fix only writes rsyslog configuration")
+        raise NotFixable(
+            f"{f['via']} forwards to {f['host']}:{f['port']}/{f['protocol']} ({f['where']}):"
+            " change it there, the fix only writes rsyslog configuration"
+        )
     return right, wrong
 
 
 class LogDrain(Fix):
     name = "log-drain"
     controls = ("FR-LOG-01",)
-    disruptive = True   # restarts rsyslogd
+    disruptive = True  # restarts rsyslogd
     facts = ("logging",)
 
     def plan(self, ctx):
@@ -126,13 +135,17 @@ class LogDrain(Fix):
         right, wrong = cause(ctx.policy, ctx.facts)
         steps, written = [], []
         if not right:
-            steps.append(Step(script(WRITE, DROPIN, dropin(drain), backup_of(DROPIN)),
-                              f"write {DROPIN} forwarding to {drain['host']}:{drain['port']}/{drain['protocol']}"))
+            steps.append(
+                Step(
+                    script(WRITE, DROPIN, dropin(drain), backup_of(DROPIN)),
+                    f"write {DROPIN} forwarding to {drain['host']}:{drain['port']}/{drain['protocol']}",
+                )
+            )
             written.append(DROPIN)
         by_file = {}
         for f in wrong:
             path, _, line = f["where"].rpartition(":")
-            if path != DROPIN or right:   # else the new drop-in replaces it
+            if path != DROPIN or right:  # else the new drop-in replaces it
                 by_file.setdefault(path, set()).add(int(line))
         current = read_files(ctx.host, list(by_file)) if by_file else {}
         for path, lines in sorted(by_file.items()):
@@ -140,29 +153,48 @@ class LogDrain(Fix):
             new = commented(text, lines)
             if new == text:
                 raise NotFixable(f"the wrong forward is no longer where the facts saw it ({path}): run again")
-            targets = ", ".join(f"{f['host']}:{f['port']}/{f['protocol']}" for f in wrong if f["where"].startswith(path + ":"))
-            steps.append(Step(script(WRITE, path, new, backup_of(path)),
-                              f"comment out the forward to {targets} in {path}: not the policy's drain",
-                              "".join(difflib.unified_diff(text.splitlines(True), new.splitlines(True),
-                                                           f"{path} (now)", f"{path} (after)"))))
+            targets = ", ".join(
+                f"{f['host']}:{f['port']}/{f['protocol']}" for f in wrong if f["where"].startswith(path + ":")
+            )
+            steps.append(
+                Step(
+                    script(WRITE, path, new, backup_of(path)),
+                    f"comment out the forward to {targets} in {path}: not the policy's drain",
+                    "".join(
+                        difflib.unified_diff(
+                            text.splitlines(True), new.splitlines(True), f"{path} (now)", f"{path} (after)"
+                        )
+                    ),
+                )
+            )
             written.append(path)
         if written:
             steps.append(Step(VALIDATE, "rsyslogd must accept the new configuration"))
-        steps.append(Step(script(RESTART, STAMP, *written or [DROPIN]),
-                          "restart rsyslogd if a file the fix wrote changed since its last restart, or it is not running"))
+        steps.append(
+            Step(
+                script(RESTART, STAMP, *written or [DROPIN]),
+                "restart rsyslogd if a file the fix wrote changed since its last restart, or it is not running",
+            )
+        )
         return steps
 
     def apply(self, ctx, steps):
         applied = super().apply(ctx, steps)
-        applied.notes["changed"] = [line.split(" ", 1)[1] for r in applied.runs for line in r["output"].splitlines()
-                                    if line.startswith("written ")]
+        applied.notes["changed"] = [
+            line.split(" ", 1)[1]
+            for r in applied.runs
+            for line in r["output"].splitlines()
+            if line.startswith("written ")
+        ]
         canary = ctx.policy["logging"]["canary"]
         if applied.ok and canary["enabled"] and canary["receiver_host"] and canary["receiver_log"]:
             applied.notes["canary"] = send_canary(ctx, canary)
             if not applied.notes["canary"]["received"]:
                 applied.ok = False
-                applied.message = (f"the canary did not arrive in {canary['receiver_log']} on"
-                                   f" {canary['receiver_host']} within {canary['deadline_seconds']:g} s")
+                applied.message = (
+                    f"the canary did not arrive in {canary['receiver_log']} on"
+                    f" {canary['receiver_host']} within {canary['deadline_seconds']:g} s"
+                )
         return applied
 
     def undo(self, ctx, applied):
@@ -176,7 +208,7 @@ class LogDrain(Fix):
 
 def read_files(host, paths):
     out = host.run(script(READ, "fleetready-read", *paths)).stdout.split("\n")
-    if len(out) < len(paths) or "-" in out[:len(paths)]:
+    if len(out) < len(paths) or "-" in out[: len(paths)]:
         raise NotFixable(f"cannot read the rsyslog configuration to change: {', '.join(paths)}")
     return {p: base64.b64decode(b).decode("utf-8", "replace") for p, b in zip(paths, out)}
 
@@ -192,8 +224,12 @@ def send_canary(ctx, canary):
     deadline = max(1, int(canary["deadline_seconds"] + 0.999))
     watch = run(ctx.fleet.connections.host(receiver), watch_command(canary["receiver_log"], token, deadline))
     # "canary", not "token": the redactor masks values of keys named like token.
-    return {"canary": token, "received": sent["rc"] == 0 and watch["rc"] == 0,
-            "seconds": round(time.monotonic() - started, 2), "receiver": receiver.name}
+    return {
+        "canary": token,
+        "received": sent["rc"] == 0 and watch["rc"] == 0,
+        "seconds": round(time.monotonic() - started, 2),
+        "receiver": receiver.name,
+    }
 
 
 FIX = LogDrain()

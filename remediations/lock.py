@@ -16,21 +16,23 @@ import time
 
 LOCK_DIR = "/var/lock/fleetready.remediate"
 TTL = 1800.0
-WAIT = 60.0    # s a run waits for another run's lock on a host before reporting the host busy
-POLL = 1.0     # s between attempts while waiting
+WAIT = 60.0  # s a run waits for another run's lock on a host before reporting the host busy
+POLL = 1.0  # s between attempts while waiting
 
-_ACQUIRE = ("mkdir -p /var/lock && mkdir {d} 2>/dev/null"
-            " && printf '%s\\n' {owner} >{d}/owner && echo acquired"
-            " || {{ echo held; cat {d}/owner 2>/dev/null; }}")
+_ACQUIRE = (
+    "mkdir -p /var/lock && mkdir {d} 2>/dev/null"
+    " && printf '%s\\n' {owner} >{d}/owner && echo acquired"
+    " || {{ echo held; cat {d}/owner 2>/dev/null; }}"
+)
 # Takes over a stale lock only if it still holds the owner line judged stale.
-_TAKE_OVER = ("[ \"$(cat {d}/owner 2>/dev/null)\" = {stale} ] && mv {d} {d}.stale.$$"
-              " && rm -rf {d}.stale.$$")
-_RELEASE = "[ \"$(cat {d}/owner 2>/dev/null)\" = {owner} ] && rm -rf {d}"
+_TAKE_OVER = '[ "$(cat {d}/owner 2>/dev/null)" = {stale} ] && mv {d} {d}.stale.$$ && rm -rf {d}.stale.$$'
+_RELEASE = '[ "$(cat {d}/owner 2>/dev/null)" = {owner} ] && rm -rf {d}'
 
 
 def owner_line(run_id):
-    return json.dumps({"run": run_id, "controller": socket.gethostname(), "pid": os.getpid(),
-                       "since": time.time()}, sort_keys=True)
+    return json.dumps(
+        {"run": run_id, "controller": socket.gethostname(), "pid": os.getpid(), "since": time.time()}, sort_keys=True
+    )
 
 
 def stale(line, now=None):

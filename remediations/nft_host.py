@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from .base import one_line
 
 PERSISTED = "/etc/nftables.conf"
-MANAGED = "is managed by iptables-nft"   # nft's warning on such a table (nftables >= 1.0)
+MANAGED = "is managed by iptables-nft"  # nft's warning on such a table (nftables >= 1.0)
 
 # $1: the ruleset the fix would load. Each line: KIND RC [FAMILY NAME] BASE64.
 SURVEY = """load() { printf %s "$1" | unshare -n sh -c "nft -f /dev/stdin && nft $2 list ruleset" 2>&1; }
@@ -43,8 +43,8 @@ class SurveyError(Exception):
 class Table:
     family: str
     name: str
-    managed: bool     # by iptables-nft (Docker): not ours to persist
-    text: str         # `nft -s list table`
+    managed: bool  # by iptables-nft (Docker): not ours to persist
+    text: str  # `nft -s list table`
 
     @property
     def key(self):
@@ -56,7 +56,7 @@ class Survey:
     new_text: str
     new_json: dict
     tables: list = field(default_factory=list)
-    boot: str | None = None     # /etc/nftables.conf, None when absent
+    boot: str | None = None  # /etc/nftables.conf, None when absent
     addresses: list = field(default_factory=list)
 
     def live(self, key):
@@ -99,12 +99,16 @@ def boot_file(found, key):
     """/etc/nftables.conf after the fix: the live tables not managed by iptables-nft, with the
     fix's table `key` as found.new_text defines it (None: the fix loads no table)."""
     blocks = [block(t.key, t.text) for t in found.tables if not t.managed and t.key != key]
-    return ("#!/usr/sbin/nft -f\n# fleetready remediation FR-FW-01: the nftables tables this host runs"
-            " (iptables-nft tables, e.g. Docker's, are rebuilt by their owners)\n"
-            + "".join(blocks) + (block(key, found.new_text) if key else ""))
+    return (
+        "#!/usr/sbin/nft -f\n# fleetready remediation FR-FW-01: the nftables tables this host runs"
+        " (iptables-nft tables, e.g. Docker's, are rebuilt by their owners)\n"
+        + "".join(blocks)
+        + (block(key, found.new_text) if key else "")
+    )
 
 
 def diff(before, after, name):
-    lines = difflib.unified_diff((before or "").splitlines(True), after.splitlines(True),
-                                 f"{name} (now)", f"{name} (after)")
+    lines = difflib.unified_diff(
+        (before or "").splitlines(True), after.splitlines(True), f"{name} (now)", f"{name} (after)"
+    )
     return "".join(lines)

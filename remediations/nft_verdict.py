@@ -13,11 +13,11 @@ ruleset is judged only as far as it can be proven.
 import ipaddress
 
 ACCEPT, DROP, UNKNOWN = "accept", "drop", "unknown"
-END = None   # a chain ended or returned without a verdict
-_STATEMENTS = {"counter", "log", "comment"}   # match nothing, change no verdict
+END = None  # a chain ended or returned without a verdict
+_STATEMENTS = {"counter", "log", "comment"}  # match nothing, change no verdict
 _TERMINAL = {"accept": ACCEPT, "drop": DROP, "reject": DROP}
 _PROTOCOL_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1, "ipv6-icmp": 58}
-MAX_DEPTH = 16   # nested jumps followed before giving up (nft itself refuses loops)
+MAX_DEPTH = 16  # nested jumps followed before giving up (nft itself refuses loops)
 
 
 def verdict(ruleset, protocol, port, source=None):
@@ -85,7 +85,7 @@ def _rule(expr, packet):
             action = kind
         elif kind == "continue" or kind in _STATEMENTS:
             continue
-        else:   # limit, quota, set updates...: the rule may stop matching
+        else:  # limit, quota, set updates...: the rule may stop matching
             matched = None
     return matched, action, target
 
@@ -100,10 +100,18 @@ def _match(m, packet):
         if names == {"lo"}:
             return _apply(op, False)
         return None
-    if kind == "meta" and key == "l4proto" or kind == "payload" and (spec.get("protocol"), spec.get("field")) in (
-            ("ip", "protocol"), ("ip6", "nexthdr")):
-        return _compare(op, right, _PROTOCOL_NUMBERS[packet.protocol],
-                        lambda v: _PROTOCOL_NUMBERS.get(v, v) if isinstance(v, str) else int(v))
+    if (
+        kind == "meta"
+        and key == "l4proto"
+        or kind == "payload"
+        and (spec.get("protocol"), spec.get("field")) in (("ip", "protocol"), ("ip6", "nexthdr"))
+    ):
+        return _compare(
+            op,
+            right,
+            _PROTOCOL_NUMBERS[packet.protocol],
+            lambda v: _PROTOCOL_NUMBERS.get(v, v) if isinstance(v, str) else int(v),
+        )
     if kind == "meta" and key == "nfproto":
         if packet.source is None:
             return None
@@ -112,7 +120,7 @@ def _match(m, packet):
         return _compare(op, right, "new", str)
     if kind == "payload" and spec.get("field") == "dport" and spec.get("protocol") in ("tcp", "udp", "th"):
         if spec["protocol"] not in ("th", packet.protocol):
-            return False   # nft matches tcp dport only on tcp packets, whatever the operator
+            return False  # nft matches tcp dport only on tcp packets, whatever the operator
         return _compare(op, right, packet.port, int)
     if kind == "payload" and spec.get("field") == "saddr" and spec.get("protocol") in ("ip", "ip6"):
         if packet.source is None:

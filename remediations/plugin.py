@@ -54,9 +54,9 @@ class RunState:
         self.log = config.option.remediation_log
         self.run_id = secrets.token_hex(6)
         self.owner = lock.owner_line(self.run_id)
-        self.held = {}      # host name -> testinfra Host whose lock we hold
-        self.busy = {}      # host name -> owner line of the run that kept its lock past our wait
-        self.plans = {}     # (host name, fix name) -> its one record in this run
+        self.held = {}  # host name -> testinfra Host whose lock we hold
+        self.busy = {}  # host name -> owner line of the run that kept its lock past our wait
+        self.plans = {}  # (host name, fix name) -> its one record in this run
         self.records = []
 
     def admit(self, target, host):
@@ -127,8 +127,11 @@ def _final(reports):
 def _evidence(info, fix, funcargs):
     facts = funcargs.get("facts")
     values = facts.values if facts is not None else {}
-    return {"outcome": info["outcome"], "message": info["message"],
-            "facts": {name: values.get(name) for name in fix.facts}}
+    return {
+        "outcome": info["outcome"],
+        "message": info["message"],
+        "facts": {name: values.get(name) for name in fix.facts},
+    }
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -160,11 +163,21 @@ def remediate(item, nextitem, failed, fix, target, state):
     """(record, the reports to log): the failing ones, or those of the re-check after apply."""
     config, fleet = item.config, item.config.stash[FLEET]
     funcargs = item.stash.get(FUNCARGS, {})
-    record = {"time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-              "run": state.run_id, "host": target.name, "check": item.originalname,
-              "control": failed.fleetready["control"], "fix": fix.name, "mode": state.mode,
-              "disruptive": fix.disruptive, "before": _evidence(failed.fleetready, fix, funcargs),
-              "plan": [], "commands": [], "after": None, "message": ""}
+    record = {
+        "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "run": state.run_id,
+        "host": target.name,
+        "check": item.originalname,
+        "control": failed.fleetready["control"],
+        "fix": fix.name,
+        "mode": state.mode,
+        "disruptive": fix.disruptive,
+        "before": _evidence(failed.fleetready, fix, funcargs),
+        "plan": [],
+        "commands": [],
+        "after": None,
+        "message": "",
+    }
     first = state.plans.get((target.name, fix.name))
     # One plan per host per fix (FR-FW-01 and FR-FW-02 share theirs), unless the first found
     # nothing to do after another run's changes.
@@ -186,14 +199,18 @@ def remediate(item, nextitem, failed, fix, target, state):
     if refused:
         record.update(result=refused, holder=holder, message=_refusal(refused, holder, state))
         return _done(state, record), reports
-    if holder:   # another run had the host until now: judge it as that run left it
+    if holder:  # another run had the host until now: judge it as that run left it
         fleet.refresh(target, 0)
         reports = attempt(item, nextitem)
         after = _final(reports)
         if after["outcome"] != "fail":
-            record.update(result="re-checked", holder=holder, after=_evidence(after, fix, item.stash.get(FUNCARGS, {})),
-                          message=f"{_who(holder)} held the host's lock; once it let go, the re-check on"
-                                  f" fresh facts is {after['outcome']}: nothing to do")
+            record.update(
+                result="re-checked",
+                holder=holder,
+                after=_evidence(after, fix, item.stash.get(FUNCARGS, {})),
+                message=f"{_who(holder)} held the host's lock; once it let go, the re-check on"
+                f" fresh facts is {after['outcome']}: nothing to do",
+            )
             return _done(state, record), reports
         ctx = _context(item, target, fleet, config)
         steps = _plan(fix, ctx, record)
@@ -203,14 +220,13 @@ def remediate(item, nextitem, failed, fix, target, state):
     fleet.refresh(target, 0)
     reports = attempt(item, nextitem)
     after = _final(reports)
-    record.update(commands=applied.runs, after=_evidence(after, fix, item.stash.get(FUNCARGS, {})),
-                  **applied.notes)
+    record.update(commands=applied.runs, after=_evidence(after, fix, item.stash.get(FUNCARGS, {})), **applied.notes)
     undone = None
     if applied.result != "rolled back" and not (applied.ok and after["outcome"] == "pass"):
         undone = _undo(fix, ctx, applied)
         if undone is not None:
             record["undo"] = undone.runs
-            fleet.refresh(target, 0)   # later checks of the host judge it as the undo left it
+            fleet.refresh(target, 0)  # later checks of the host judge it as the undo left it
     record["result"], record["message"] = _verdict(applied, after, undone)
     return _done(state, record), reports
 
@@ -227,8 +243,12 @@ def _plan(fix, ctx, record):
     try:
         steps = fix.plan(ctx)
     except Conflict as exc:
-        record.update(result="conflict", message=one_line(str(exc)), conflicts=exc.conflicts,
-                      plan=[s.as_record() for s in exc.steps])
+        record.update(
+            result="conflict",
+            message=one_line(str(exc)),
+            conflicts=exc.conflicts,
+            plan=[s.as_record() for s in exc.steps],
+        )
         return None
     except NotFixable as exc:
         record.update(result="no fix", message=one_line(str(exc)))
@@ -245,10 +265,15 @@ def _same_plan(record, first, failed):
     first.setdefault("also", []).append(record["control"])
     record.update(same_as=first["control"])
     if first["mode"] == "apply" and first["commands"]:
-        record.update(result="still failing", message=f"{record['fix']} already ran on this host for"
-                      f" {first['control']} ({first['result']}), not again: {one_line(failed.fleetready['message'])}")
+        record.update(
+            result="still failing",
+            message=f"{record['fix']} already ran on this host for"
+            f" {first['control']} ({first['result']}), not again: {one_line(failed.fleetready['message'])}",
+        )
     else:
-        record.update(result=first["result"], message=f"the {record['fix']} plan of {first['control']}: {first['message']}")
+        record.update(
+            result=first["result"], message=f"the {record['fix']} plan of {first['control']}: {first['message']}"
+        )
     return record
 
 
@@ -262,8 +287,10 @@ def _who(holder):
 
 def _refusal(refused, holder, state):
     if refused == "busy":
-        return (f"not re-checked: {_who(holder)} held the host's lock for over {lock.WAIT:g} s; this outcome"
-                " is from facts gathered before that run's changes")
+        return (
+            f"not re-checked: {_who(holder)} held the host's lock for over {lock.WAIT:g} s; this outcome"
+            " is from facts gathered before that run's changes"
+        )
     if refused == "skipped: max hosts":
         return f"--remediate-max-hosts {state.max_hosts} reached: the host was not changed"
     return one_line(holder)
@@ -298,8 +325,11 @@ def _apply(fix, ctx, steps):
         return fix.apply(ctx, steps)
     except Exception as exc:  # a broken connection mid-fix: the re-check says where the host is
         reason = failure(exc)
-        return Applied(ok=False, runs=[{"command": None, "rc": None, "output": reason}],
-                       message=f"the connection failed mid-fix: {reason}")
+        return Applied(
+            ok=False,
+            runs=[{"command": None, "rc": None, "output": reason}],
+            message=f"the connection failed mid-fix: {reason}",
+        )
 
 
 def _undo(fix, ctx, applied):
@@ -321,7 +351,8 @@ def pytest_terminal_summary(terminalreporter, config):
     if state is None or not state.records:
         return
     terminalreporter.section(f"remediation ({state.mode}), audit log {state.log}")
-    for r in state.records:   # one line per host and fix, with every check it answered
+    for r in state.records:  # one line per host and fix, with every check it answered
         controls = ",".join([r["control"], *r.get("also", [])])
-        terminalreporter.line(f"{r['host']} {controls} {r['fix']}: {r['result']}"
-                              + (f" ({r['message']})" if r["message"] else ""))
+        terminalreporter.line(
+            f"{r['host']} {controls} {r['fix']}: {r['result']}" + (f" ({r['message']})" if r["message"] else "")
+        )

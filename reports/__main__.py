@@ -4,6 +4,7 @@ import argparse
 import sys
 
 from fleetready.config.errors import ConfigError
+
 from .merge import run
 
 
@@ -21,8 +22,7 @@ def main(argv=None):
         print(f"error: {exc}", file=sys.stderr)
         return 4
     s = merged["summary"]
-    print(f"merged {len(args.inputs)} files: {s['hosts']} hosts, {s['results']} results, "
-          f"compliance {s['compliance']}%")
+    print(f"merged {len(args.inputs)} files: {s['hosts']} hosts, {s['results']} results, compliance {s['compliance']}%")
     return 0
 
 

@@ -9,12 +9,13 @@ still fails its requirement: it is never "fixed" by being waived.
 import pytest
 
 from fleetready.config.errors import ConfigError
-from . import history
 from fleetready.outcome.outcomes import FAILING
+
+from . import history
 from .results import load_results, results_of
 
-BASELINE = pytest.StashKey()   # {"source": str, "started": float, "results": {nodeid: record}}
-CHANGES = pytest.StashKey()    # diff() of this run against the baseline
+BASELINE = pytest.StashKey()  # {"source": str, "started": float, "results": {nodeid: record}}
+CHANGES = pytest.StashKey()  # diff() of this run against the baseline
 
 BAD = FAILING + ("waived",)
 
@@ -33,9 +34,16 @@ def diff(previous, current):
 
 
 def _brief(now, before):
-    return {"nodeid": now["nodeid"], "host": now["host"], "check": now["check"],
-            "control": now["control"], "severity": now["severity"], "outcome": now["outcome"],
-            "previous": before["outcome"] if before else None, "message": now.get("message") or ""}
+    return {
+        "nodeid": now["nodeid"],
+        "host": now["host"],
+        "check": now["check"],
+        "control": now["control"],
+        "severity": now["severity"],
+        "outcome": now["outcome"],
+        "previous": before["outcome"] if before else None,
+        "message": now.get("message") or "",
+    }
 
 
 def baseline_of(config):
@@ -45,13 +53,19 @@ def baseline_of(config):
 def load_baseline(option):
     if option.baseline:
         data = load_results(option.baseline)
-        return {"source": option.baseline, "started": data.get("started"),
-                "results": {r["nodeid"]: r for r in data["results"]}}
+        return {
+            "source": option.baseline,
+            "started": data.get("started"),
+            "results": {r["nodeid"]: r for r in data["results"]},
+        }
     if option.history:
         run = history.previous_run(option.history)
         if run is not None:
-            return {"source": f"{option.history} run {run['id']}", "started": run["started"],
-                    "results": {r["nodeid"]: r for r in run["results"]}}
+            return {
+                "source": f"{option.history} run {run['id']}",
+                "started": run["started"],
+                "results": {r["nodeid"]: r for r in run["results"]},
+            }
     return None
 
 
@@ -70,8 +84,7 @@ def pytest_configure(config):
 def pytest_sessionfinish(session):
     baseline, results = baseline_of(session.config), results_of(session.config)
     if baseline is not None and results is not None:
-        session.config.stash[CHANGES] = dict(
-            diff(baseline["results"], results.records), since=baseline["source"])
+        session.config.stash[CHANGES] = dict(diff(baseline["results"], results.records), since=baseline["source"])
 
 
 def pytest_terminal_summary(terminalreporter, config):

@@ -15,16 +15,16 @@ last --history run). Errors always count: what could not be judged cannot be sho
 
 import pytest
 
-from fleetready.outcome.outcomes import SEVERITIES
+from fleetready.outcome.outcomes import FAILING, SEVERITIES
+
 from .changes import BAD, baseline_of
-from fleetready.outcome.outcomes import FAILING
 from .results import results_of
 
-GATE = pytest.StashKey()   # Gate of this run
+GATE = pytest.StashKey()  # Gate of this run
 
 
 def parse(spec):
-    """"critical=0,high=2" -> {"critical": 0, "high": 2}; ValueError saying what is wrong."""
+    """ "critical=0,high=2" -> {"critical": 0, "high": 2}; ValueError saying what is wrong."""
     limits = {}
     for part in filter(None, (p.strip() for p in spec.split(","))):
         name, sep, value = (s.strip() for s in part.partition("="))
@@ -64,8 +64,14 @@ def evaluate(records, limits, baseline=None):
         if r["outcome"] == "unreachable":
             unreachable.add(r["host"])
     passed = not unreachable and all(failing[s] <= n for s, n in limits.items())
-    return {"passed": passed, "limits": limits, "failing": failing, "waived": waived,
-            "unreachable": len(unreachable), "new_only": baseline is not None}
+    return {
+        "passed": passed,
+        "limits": limits,
+        "failing": failing,
+        "waived": waived,
+        "unreachable": len(unreachable),
+        "new_only": baseline is not None,
+    }
 
 
 def why_failed(verdict, other_failures=0):
@@ -115,7 +121,8 @@ class Gate:
             verdict = "not gated" if limit is None else ("ok" if v["failing"][severity] <= limit else "OVER")
             terminalreporter.line(
                 f"{severity:<8} failing {v['failing'][severity]:>3}  limit {'-' if limit is None else limit:>3}"
-                f"  waived {v['waived'][severity]:>3}  {verdict}")
+                f"  waived {v['waived'][severity]:>3}  {verdict}"
+            )
         scope = " (new failures only)" if v["new_only"] else ""
         why = "" if v["passed"] else ": " + ", ".join(why_failed(v, self.other_failures))
         terminalreporter.line(f"gate {'PASSED' if v['passed'] else 'FAILED'}{scope}{why}", bold=True)

@@ -94,13 +94,28 @@ def record_run(path, records, started, finished, exit_status, source="run"):
         cursor = db.execute(
             "INSERT INTO runs (started, finished, exit_status, hosts, results, passed, failed, errors,"
             " unreachable, waived, skipped, compliance, source) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (started, finished, int(exit_status), s["hosts"], s["results"], n["pass"], n["fail"],
-             n["error"], n["unreachable"], n["waived"], n["skipped"], s["compliance"], source))
+            (
+                started,
+                finished,
+                int(exit_status),
+                s["hosts"],
+                s["results"],
+                n["pass"],
+                n["fail"],
+                n["error"],
+                n["unreachable"],
+                n["waived"],
+                n["skipped"],
+                s["compliance"],
+                source,
+            ),
+        )
         run_id = cursor.lastrowid
         db.executemany(
             "INSERT INTO results (run_id, nodeid, host, check_name, control, severity, outcome, message,"
             " reason, duration) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            [(run_id, *(r.get(c) for c in COLUMNS)) for r in records])
+            [(run_id, *(r.get(c) for c in COLUMNS)) for r in records],
+        )
         db.execute("COMMIT")
         return run_id
     except BaseException:

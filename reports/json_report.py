@@ -22,5 +22,7 @@ def pytest_sessionfinish(session):
     path = session.config.option.json_report
     if path and results is not None:
         extra = {"changes": session.config.stash[CHANGES]} if CHANGES in session.config.stash else {}
-        write_atomic(path, dumps(document(results.records.values(), results.started,
-                                          results.finished, session.exitstatus, **extra)))
+        write_atomic(
+            path,
+            dumps(document(results.records.values(), results.started, results.finished, session.exitstatus, **extra)),
+        )

@@ -17,6 +17,7 @@ from _pytest.junitxml import xml_key
 
 from fleetready.outcome import redact
 from fleetready.outcome.redact import redactor_of
+
 from .atomic import write_atomic
 
 PROPERTIES = ("host", "control", "severity", "requirement", "outcome", "reason")
@@ -28,7 +29,7 @@ class JunitHosts:
         self.xml = xml
         self.config = config
         self.last = {}
-        self.unjudged_calls = 0   # written as <failure> by pytest, to be moved to <error>
+        self.unjudged_calls = 0  # written as <failure> by pytest, to be moved to <error>
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report):
@@ -36,7 +37,7 @@ class JunitHosts:
         if info is not None:
             self.last[report.nodeid] = info
             self.unjudged_calls += report.when == "call" and report.failed and info["outcome"] in UNJUDGED
-        if report.when == "teardown":   # pytest writes a test's recorded properties with its teardown
+        if report.when == "teardown":  # pytest writes a test's recorded properties with its teardown
             report.user_properties = [(name, self.property_value(v)) for name, v in report.user_properties]
         # The test case is written when its teardown report arrives: name it just before.
         info = self.last.pop(report.nodeid, None) if report.when == "teardown" else None
@@ -50,7 +51,9 @@ class JunitHosts:
                 reporter.add_property(name, info[name])
         if info.get("waiver"):
             waiver = info["waiver"]
-            reporter.add_property("waiver", f"{waiver['reason']} (owner {waiver['owner']}, expires {waiver['expires']})")
+            reporter.add_property(
+                "waiver", f"{waiver['reason']} (owner {waiver['owner']}, expires {waiver['expires']})"
+            )
 
     def property_value(self, value):
         redactor = redactor_of(self.config)
@@ -82,9 +85,9 @@ def _other_params(nodeid, host):
     """A parametrized check's parameters besides the host: test_x[web1-3] -> "[3]"."""
     ids = nodeid.rpartition("[")[2][:-1] if nodeid.endswith("]") else ""
     if ids.startswith(host):
-        ids = ids[len(host):]
+        ids = ids[len(host) :]
     elif ids.endswith(host):
-        ids = ids[:-len(host)]
+        ids = ids[: -len(host)]
     ids = ids.strip("-")
     return f"[{ids}]" if ids else ""
 

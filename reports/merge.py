@@ -16,8 +16,13 @@ def merge(paths):
     records = {}
     for shard in shards:
         records.update((r["nodeid"], r) for r in shard["results"])
-    return document(records.values(), min(s["started"] for s in shards), max(s["finished"] for s in shards),
-                    max(s["exit_status"] for s in shards), shards=[str(p) for p in paths])
+    return document(
+        records.values(),
+        min(s["started"] for s in shards),
+        max(s["finished"] for s in shards),
+        max(s["exit_status"] for s in shards),
+        shards=[str(p) for p in paths],
+    )
 
 
 def run(paths, json_out, history_path=None):
@@ -25,10 +30,17 @@ def run(paths, json_out, history_path=None):
     if history_path:
         previous = history.previous_run(history_path)
         if previous is not None:
-            merged["changes"] = dict(diff({r["nodeid"]: r for r in previous["results"]},
-                                          {r["nodeid"]: r for r in merged["results"]}),
-                                     since=f"{history_path} run {previous['id']}")
-        history.record_run(history_path, merged["results"], merged["started"], merged["finished"],
-                           merged["exit_status"], source="merge")
+            merged["changes"] = dict(
+                diff({r["nodeid"]: r for r in previous["results"]}, {r["nodeid"]: r for r in merged["results"]}),
+                since=f"{history_path} run {previous['id']}",
+            )
+        history.record_run(
+            history_path,
+            merged["results"],
+            merged["started"],
+            merged["finished"],
+            merged["exit_status"],
+            source="merge",
+        )
     write_atomic(json_out, dumps(merged))
     return merged

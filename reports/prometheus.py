@@ -11,10 +11,9 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
-from .atomic import write_atomic
-from fleetready.outcome.outcomes import OUTCOMES
-from fleetready.outcome.outcomes import summary
+from fleetready.outcome.outcomes import OUTCOMES, summary
 
+from .atomic import write_atomic
 from .results import results_of
 
 
@@ -27,28 +26,36 @@ class RunCollector:
 
     def collect(self):
         status = GaugeMetricFamily(
-            "fleetready_check_status", "Outcome of a check on a host: 1 for the outcome it ended with.",
-            labels=["host", "check", "control", "severity", "outcome"])
+            "fleetready_check_status",
+            "Outcome of a check on a host: 1 for the outcome it ended with.",
+            labels=["host", "check", "control", "severity", "outcome"],
+        )
         for r in sorted(self.records, key=lambda r: r["nodeid"]):
             status.add_metric([r["host"], _check(r), r["control"] or "", r["severity"] or "", r["outcome"]], 1)
         yield status
         s = summary(self.records)
-        totals = GaugeMetricFamily("fleetready_results", "(host, check) results of the last run by outcome.",
-                                   labels=["outcome"])
+        totals = GaugeMetricFamily(
+            "fleetready_results", "(host, check) results of the last run by outcome.", labels=["outcome"]
+        )
         for outcome in OUTCOMES:
             totals.add_metric([outcome], s["outcomes"][outcome])
         yield totals
         yield GaugeMetricFamily("fleetready_hosts", "Hosts checked by the last run.", value=s["hosts"])
         if s["compliance"] is not None:
-            yield GaugeMetricFamily("fleetready_compliance_ratio",
-                                    "Passed share of the judged (not skipped) results, 0 to 1.",
-                                    value=s["compliance"] / 100)
-        yield GaugeMetricFamily("fleetready_run_start_timestamp_seconds", "When the last run started.",
-                                value=self.started)
-        yield GaugeMetricFamily("fleetready_run_end_timestamp_seconds", "When the last run finished.",
-                                value=self.finished)
-        yield GaugeMetricFamily("fleetready_run_exit_status", "Exit status of the last run (0: gate passed).",
-                                value=self.exit_status)
+            yield GaugeMetricFamily(
+                "fleetready_compliance_ratio",
+                "Passed share of the judged (not skipped) results, 0 to 1.",
+                value=s["compliance"] / 100,
+            )
+        yield GaugeMetricFamily(
+            "fleetready_run_start_timestamp_seconds", "When the last run started.", value=self.started
+        )
+        yield GaugeMetricFamily(
+            "fleetready_run_end_timestamp_seconds", "When the last run finished.", value=self.finished
+        )
+        yield GaugeMetricFamily(
+            "fleetready_run_exit_status", "Exit status of the last run (0: gate passed).", value=self.exit_status
+        )
 
 
 def _check(record):
@@ -63,6 +70,5 @@ def pytest_sessionfinish(session):
     path = session.config.option.prometheus_textfile
     if path and results is not None:
         registry = CollectorRegistry()
-        registry.register(RunCollector(results.records.values(), results.started, results.finished,
-                                       session.exitstatus))
+        registry.register(RunCollector(results.records.values(), results.started, results.finished, session.exitstatus))
         write_atomic(path, generate_latest(registry))

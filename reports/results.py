@@ -25,8 +25,7 @@ class Results:
     def pytest_runtest_logreport(self, report):
         info = getattr(report, "fleetready", None)
         if info is not None:
-            self.records[report.nodeid] = dict(info, nodeid=report.nodeid,
-                                               duration=round(report.duration, 4))
+            self.records[report.nodeid] = dict(info, nodeid=report.nodeid, duration=round(report.duration, 4))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self):
@@ -47,8 +46,14 @@ def pytest_configure(config):
 def document(records, started, finished, exit_status, **extra):
     """The JSON results document (docs/results-schema.json)."""
     records = list(records)
-    return {"started": started, "finished": finished, "exit_status": int(exit_status),
-            "summary": summary(records), **extra, "results": records}
+    return {
+        "started": started,
+        "finished": finished,
+        "exit_status": int(exit_status),
+        "summary": summary(records),
+        **extra,
+        "results": records,
+    }
 
 
 def load_results(path):
@@ -60,7 +65,10 @@ def load_results(path):
         raise ConfigError(path, f"cannot read: {e.strerror or e}") from None
     except (ValueError, UnicodeDecodeError) as e:
         raise ConfigError(path, f"not a JSON results file: {e}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("results"), list) or not all(
-            isinstance(r, dict) and {"nodeid", "host", "outcome"} <= r.keys() for r in data["results"]):
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("results"), list)
+        or not all(isinstance(r, dict) and {"nodeid", "host", "outcome"} <= r.keys() for r in data["results"])
+    ):
         raise ConfigError(path, "not a fleetready JSON results file (needs results: [{nodeid, host, outcome, ...}])")
     return data

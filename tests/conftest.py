@@ -1,5 +1,6 @@
 """Fixtures for the suite's own tests: lab images, labs torn down with their module, and a
 runner for fleetready itself."""
+
 import json
 import subprocess
 import sys
@@ -22,11 +23,25 @@ def run_fleetready(args, cwd=ROOT, timeout=900) -> tuple[int, dict | None, str]:
         proc = subprocess.run(
             # As bin/fleetready runs it: the checks come from pytest.ini's testpaths unless
             # args name test files.
-            [sys.executable, "-m", "pytest", "-c", str(ROOT / "pytest.ini"), "--rootdir", str(ROOT),
-             "--json-report", str(results), *args],
-            cwd=cwd, capture_output=True, text=True, timeout=timeout)
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-c",
+                str(ROOT / "pytest.ini"),
+                "--rootdir",
+                str(ROOT),
+                "--json-report",
+                str(results),
+                *args,
+            ],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         output = proc.stdout + proc.stderr
-        print(output[-5000:])   # shown by pytest when a test fails
+        print(output[-5000:])  # shown by pytest when a test fails
         return proc.returncode, json.loads(results.read_text()) if results.exists() else None, output
 
 
@@ -64,8 +79,7 @@ def make_lab(lab_images, lab_guard):
     the test module ends. With start=False, add hosts yourself and call up()."""
     made = []
 
-    def make(sshd: int = 0, full: dict | None = None, tarpits: int = 0,
-             start: bool = True) -> Lab:
+    def make(sshd: int = 0, full: dict | None = None, tarpits: int = 0, start: bool = True) -> Lab:
         lab = Lab()
         lab_guard.append(lab)
         made.append(lab)

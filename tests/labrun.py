@@ -32,7 +32,8 @@ def run_cases(lab, cases, path, keyword):
         if policy is not None:
             hosts[name]["fleetready_policy"] = policy
     path.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
-    code, report, output = run_fleetready(["-k", keyword, "--inventory", str(path),
-                                           "--ssh-config", str(lab.files["ssh_config"])])
+    code, report, output = run_fleetready(
+        ["-k", keyword, "--inventory", str(path), "--ssh-config", str(lab.files["ssh_config"])]
+    )
     assert report is not None, output
     return report

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.e2e   # runs fleetready end to end per test (no Docker)
+pytestmark = pytest.mark.e2e  # runs fleetready end to end per test (no Docker)
 
 ROOT = Path(__file__).resolve().parents[1]
 FLEETREADY = str(ROOT / "bin" / "fleetready")
@@ -53,8 +53,15 @@ def table_rows():
             match = _FILE.fullmatch(entry.strip())
             assert match, f"{row['id']}: not `PATH`: `CONTENT`: {entry}"
             files.append((match.group(2), _decode(match.group(4))))
-        rows.append({"id": row["id"], "args": _span(row["command line"]), "files": files,
-                     "exit": int(row["exit"]), "message": _span(row["message"])})
+        rows.append(
+            {
+                "id": row["id"],
+                "args": _span(row["command line"]),
+                "files": files,
+                "exit": int(row["exit"]),
+                "message": _span(row["message"]),
+            }
+        )
     return rows
 
 
@@ -68,12 +75,20 @@ def fleetready():
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
 
     def run(args, cwd, timeout=120):
-        proc = subprocess.run([FLEETREADY, *args], cwd=cwd, env=env, capture_output=True,
-                              encoding="utf-8", errors="replace", timeout=timeout)
+        proc = subprocess.run(
+            [FLEETREADY, *args],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            encoding="utf-8",
+            errors="replace",
+            timeout=timeout,
+        )
         output = proc.stdout + proc.stderr
         print(output[-5000:])  # shown by pytest when a test fails
         assert "Traceback (most recent call last)" not in output and "INTERNALERROR" not in output
         return proc.returncode, output
+
     return run
 
 
@@ -144,8 +159,9 @@ def test_relative_paths_from_any_directory(fleetready, tmp_path):
     for shadow in ("fixtures/__init__.py", "reports.py", "yaml.py"):
         (tmp_path / shadow).parent.mkdir(exist_ok=True)
         (tmp_path / shadow).write_text("raise SystemExit('imported from the working directory')\n")
-    code, output = fleetready(["--inventory", "inv/hosts.ini", "--json-report", "out/results.json",
-                               "-k", "FR-HOST-01"], tmp_path)
+    code, output = fleetready(
+        ["--inventory", "inv/hosts.ini", "--json-report", "out/results.json", "-k", "FR-HOST-01"], tmp_path
+    )
     assert code == 0, output
     results = (tmp_path / "out" / "results.json").read_text()
     assert '"control": "FR-HOST-01"' in results and '"outcome": "pass"' in results
@@ -164,17 +180,32 @@ def test_inventory_paths_from_the_inventory_directory(make_lab, fleetready, tmp_
     os.chmod(tmp_path / "inv" / "keys" / "id", 0o600)
     (tmp_path / "inv" / "edge.yaml").write_text(
         "profile: edge\nbackups:\n  sources:\n    - {name: db, kind: path, path: /var/backups/none-*.tar,"
-        " max_age_hours: 1, command: 'true'}\n")
+        " max_age_hours: 1, command: 'true'}\n"
+    )
     (tmp_path / "inv" / "hosts.ini").write_text(
         f"[web]\nweb1 ansible_host={address} ansible_user=root ansible_ssh_private_key_file=keys/id"
-        " fleetready_profile=edge.yaml\n")
+        " fleetready_profile=edge.yaml\n"
+    )
     # No IdentityFile: the inventory's key is the only one ssh may use.
     (tmp_path / "ssh_config").write_text(
         f"Host {address}\n  IdentitiesOnly yes\n  StrictHostKeyChecking yes\n"
-        f"  UserKnownHostsFile {lab.files['known_hosts']}\n")
-    code, output = fleetready(["--inventory", "inv/hosts.ini", "--ssh-config", "ssh_config",
-                               "--json-report", "out/results.json", "--remediate=plan",
-                               "-k", "FR-HOST-01 or FR-BAK-01"], tmp_path, timeout=300)
+        f"  UserKnownHostsFile {lab.files['known_hosts']}\n"
+    )
+    code, output = fleetready(
+        [
+            "--inventory",
+            "inv/hosts.ini",
+            "--ssh-config",
+            "ssh_config",
+            "--json-report",
+            "out/results.json",
+            "--remediate=plan",
+            "-k",
+            "FR-HOST-01 or FR-BAK-01",
+        ],
+        tmp_path,
+        timeout=300,
+    )
     results = {r["control"]: r for r in json.loads((tmp_path / "out" / "results.json").read_text())["results"]}
     assert results["FR-HOST-01"]["outcome"] == "pass", output
     assert results["FR-BAK-01"]["outcome"] == "fail", output
@@ -189,7 +220,7 @@ def test_options_come_first_in_help(fleetready, tmp_path):
     code, output = fleetready(["--help"], tmp_path)
     assert code == 0
     titles = [line[:-1] for line in output.splitlines() if re.fullmatch(r"\S.*:", line)]
-    assert titles[titles.index("general") + 1:][:len(groups)] == list(groups)
+    assert titles[titles.index("general") + 1 :][: len(groups)] == list(groups)
     assert all(title.startswith("fleetready: ") for title in groups)
     assert any("--junitxml" in title and "--html" in title for title in groups)
     for title, options in groups.items():

@@ -15,16 +15,20 @@ DB = {"name": "db", "kind": "path", "path": "/var/backups/fleetready/db-*.tar.gz
 
 @pytest.fixture(scope="module")
 def lab(make_lab):
-    lab = make_lab(full={"sound": "sound", "stale": "backup_stale", "empty": "backup_empty",
-                         "etcd": "firewall_open_port"})
+    lab = make_lab(
+        full={"sound": "sound", "stale": "backup_stale", "empty": "backup_empty", "etcd": "firewall_open_port"}
+    )
     # The store gateway's credentials where Deis v1 keeps them.
-    lab.host("etcd").check("for kv in accessKey=lab-access secretKey=lab-secret; do"
-                           " ETCDCTL_API=2 etcdctl set /deis/store/gateway/${kv%%=*} ${kv#*=} >/dev/null; done")
+    lab.host("etcd").check(
+        "for kv in accessKey=lab-access secretKey=lab-secret; do"
+        " ETCDCTL_API=2 etcdctl set /deis/store/gateway/${kv%%=*} ${kv#*=} >/dev/null; done"
+    )
     # A restic repository with one fresh snapshot of 5000 bytes, and one nobody can open.
     lab.host("sound").check(
         "set -e; echo lab-secret >/root/restic.pass; mkdir -p /srv/data;"
         " head -c 5000 /dev/urandom >/srv/data/blob;"
-        f" {RESTIC} init -q; {RESTIC} backup -q /srv/data")
+        f" {RESTIC} init -q; {RESTIC} backup -q /srv/data"
+    )
     return lab
 
 
@@ -37,8 +41,9 @@ def s3():
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
-    client = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="lab",
-                          aws_secret_access_key="lab", region_name="us-east-1")
+    client = boto3.client(
+        "s3", endpoint_url=endpoint, aws_access_key_id="lab", aws_secret_access_key="lab", region_name="us-east-1"
+    )
     for bucket in ("fresh", "stale"):
         client.create_bucket(Bucket=bucket)
         client.put_object(Bucket=bucket, Key="nightly/db.dump", Body=b"x" * 2048)
@@ -46,13 +51,17 @@ def s3():
     for bucket in ("db-wal", "db-wal-stale"):
         client.create_bucket(Bucket=bucket)
         client.put_object(Bucket=bucket, Key=sentinel, Body=b'{"expanded_size_bytes": 4096}')
-    client.put_object(Bucket="db-wal-stale", Key="basebackups_005/base_000000010000000000000009_00000040/"
-                      "tar_partitions/part_00000000.tar.lzo", Body=b"x" * 4096)
+    client.put_object(
+        Bucket="db-wal-stale",
+        Key="basebackups_005/base_000000010000000000000009_00000040/tar_partitions/part_00000000.tar.lzo",
+        Body=b"x" * 4096,
+    )
     client.put_object(Bucket="db-wal-stale", Key="wal_005/000000010000000000000009.lzo", Body=b"x" * 4096)
     # moto keeps no clock of its own: age objects in its store, as `touch -d` ages a file.
     from moto.s3.models import s3_backends
+
     buckets = s3_backends["123456789012"]["global"].buckets
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     buckets["stale"].keys["nightly/db.dump"].last_modified = now - datetime.timedelta(hours=72)
     buckets["db-wal-stale"].keys[sentinel].last_modified = now - datetime.timedelta(hours=10)
     yield endpoint
@@ -60,8 +69,17 @@ def s3():
 
 
 def s3_source(endpoint, bucket, **extra):
-    return {"name": "offsite", "kind": "s3", "endpoint": endpoint, "bucket": bucket, "prefix": "nightly/",
-            "access_key": "lab", "secret_key": "lab", "max_age_hours": 26, **extra}
+    return {
+        "name": "offsite",
+        "kind": "s3",
+        "endpoint": endpoint,
+        "bucket": bucket,
+        "prefix": "nightly/",
+        "access_key": "lab",
+        "secret_key": "lab",
+        "max_age_hours": 26,
+        **extra,
+    }
 
 
 def wale(endpoint, bucket):
@@ -70,8 +88,13 @@ def wale(endpoint, bucket):
 
 @pytest.fixture(scope="module")
 def results(lab, s3, tmp_path_factory):
-    restic = {"name": "files", "kind": "restic", "repository": "/srv/restic",
-              "password_file": "/root/restic.pass", "max_age_hours": 26}
+    restic = {
+        "name": "files",
+        "kind": "restic",
+        "repository": "/srv/restic",
+        "password_file": "/root/restic.pass",
+        "max_age_hours": 26,
+    }
     # Several inventory names may share one lab host: each is a policy judged on its facts.
     cases = {
         "sound": ("sound", None),
@@ -89,8 +112,9 @@ def results(lab, s3, tmp_path_factory):
         "wale-stale": ("etcd", [wale(s3, "db-wal-stale")]),
         "wale-no-etcd": ("sound", [wale(s3, "db-wal")]),
     }
-    cases = {name: (lab_host, sources and {"backups": {"sources": sources}})
-             for name, (lab_host, sources) in cases.items()}
+    cases = {
+        name: (lab_host, sources and {"backups": {"sources": sources}}) for name, (lab_host, sources) in cases.items()
+    }
     report = run_cases(lab, cases, tmp_path_factory.mktemp("bak") / "inventory.yml", "FR-BAK")
     return {r["host"]: r for r in report["results"] if r["control"] == "FR-BAK-01"}
 

@@ -5,11 +5,19 @@ import pytest
 from tests.conftest import run_fleetready
 from tests.labrun import host_vars, lab_inventory
 
-HOSTS = {"sound": "sound", "fwoff": "firewall_off", "fwopen": "firewall_open_port",
-         "notsaved": "sound", "iptsaved": "sound",
-         # input policy accept, the deny (or none) in a chain input jumps to, live and saved
-         "nftchain": "sound", "nftopen": "sound", "iptchain": "sound", "iptopen": "sound",
-         "iptnftchain": "sound"}
+HOSTS = {
+    "sound": "sound",
+    "fwoff": "firewall_off",
+    "fwopen": "firewall_open_port",
+    "notsaved": "sound",
+    "iptsaved": "sound",
+    # input policy accept, the deny (or none) in a chain input jumps to, live and saved
+    "nftchain": "sound",
+    "nftopen": "sound",
+    "iptchain": "sound",
+    "iptopen": "sound",
+    "iptnftchain": "sound",
+}
 # What Deis's firewall script saves for iptables-restore.service (shared/deis-v1-facts.md).
 IPTABLES_SAVE = """*filter
 :INPUT DROP [0:0]
@@ -54,11 +62,14 @@ def iptables_in_chain(backend, deny):
     saved for netfilter-persistent; table inet filter and nftables.conf go."""
     lines = ["set -e", "nft delete table inet filter", "rm /etc/nftables.conf", "mkdir -p /etc/iptables"]
     for tool, saved in (("iptables", "rules.v4"), ("ip6tables", "rules.v6")):
-        rules = ["-N FILTERS", "-A FILTERS -i lo -j ACCEPT",
-                 "-A FILTERS -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
-                 "-A FILTERS -p tcp -m multiport --dports 22,80,443 -j ACCEPT",
-                 *(["-A FILTERS -j REJECT"] if deny else []),
-                 "-A INPUT -m comment --comment 'fleetready lab' -j FILTERS"]
+        rules = [
+            "-N FILTERS",
+            "-A FILTERS -i lo -j ACCEPT",
+            "-A FILTERS -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
+            "-A FILTERS -p tcp -m multiport --dports 22,80,443 -j ACCEPT",
+            *(["-A FILTERS -j REJECT"] if deny else []),
+            "-A INPUT -m comment --comment 'fleetready lab' -j FILTERS",
+        ]
         lines += [f"{tool}-{backend} {rule}" for rule in rules] + [f"{tool}-{backend}-save >/etc/iptables/{saved}"]
     return "\n".join(lines)
 
@@ -74,25 +85,35 @@ def results(make_lab, tmp_path_factory):
     lab = make_lab(sshd=1, full=HOSTS)
     lab.host("notsaved").check("rm /etc/nftables.conf")
     iptsaved = lab.host("iptsaved")
-    iptsaved.check("rm /etc/nftables.conf && mkdir -p /var/lib/iptables && cat >/var/lib/iptables/rules-save",
-                   input=IPTABLES_SAVE)
+    iptsaved.check(
+        "rm /etc/nftables.conf && mkdir -p /var/lib/iptables && cat >/var/lib/iptables/rules-save", input=IPTABLES_SAVE
+    )
     for name, deny in (("nftchain", True), ("nftopen", False)):
         lab.host(name).check("cat >/etc/nftables.conf && nft -f /etc/nftables.conf", input=nft_in_chain(deny))
     # legacy: read live from iptables-legacy-save; iptables-nft: from nft, which shows it as xt
-    for name, backend, deny in (("iptchain", "legacy", True), ("iptopen", "legacy", False),
-                                ("iptnftchain", "nft", True)):
+    for name, backend, deny in (
+        ("iptchain", "legacy", True),
+        ("iptopen", "legacy", False),
+        ("iptnftchain", "nft", True),
+    ):
         lab.host(name).check(iptables_in_chain(backend, deny))
     elsewhere = {"required": False, "reason": "filtered by the lab's security group"}
-    inventory = lab_inventory(lab, tmp_path_factory.mktemp("firewall") / "inventory.yml", {
-        "sound-via-sshd0": probed_from(lab, "sound", "sshd0"),
-        "fwopen-via-sshd0": probed_from(lab, "fwopen", "sshd0"),
-        "fwopen-via-nohost": probed_from(lab, "fwopen", "nosuchhost"),
-        "fwoff-elsewhere": dict(host_vars(lab, "fwoff"), fleetready_policy={"firewall": elsewhere}),
-        "fwoff-elsewhere-probed": dict(host_vars(lab, "fwoff"),
-                                       fleetready_policy={"firewall": dict(elsewhere, probe=True)}),
-    })
-    code, results, output = run_fleetready(["--inventory", inventory, "--ssh-config", str(lab.files["ssh_config"]),
-                                            "-k", "FR-IMG or FR-FW"])
+    inventory = lab_inventory(
+        lab,
+        tmp_path_factory.mktemp("firewall") / "inventory.yml",
+        {
+            "sound-via-sshd0": probed_from(lab, "sound", "sshd0"),
+            "fwopen-via-sshd0": probed_from(lab, "fwopen", "sshd0"),
+            "fwopen-via-nohost": probed_from(lab, "fwopen", "nosuchhost"),
+            "fwoff-elsewhere": dict(host_vars(lab, "fwoff"), fleetready_policy={"firewall": elsewhere}),
+            "fwoff-elsewhere-probed": dict(
+                host_vars(lab, "fwoff"), fleetready_policy={"firewall": dict(elsewhere, probe=True)}
+            ),
+        },
+    )
+    code, results, output = run_fleetready(
+        ["--inventory", inventory, "--ssh-config", str(lab.files["ssh_config"]), "-k", "FR-IMG or FR-FW"]
+    )
     assert results is not None, output
     return {(r["host"], r["control"]): r for r in results["results"] if r["control"] in ("FR-FW-01", "FR-FW-02")}
 
@@ -110,16 +131,16 @@ def test_firewall_off_fails_both(results):
     assert "ruleset not persisted for IPv4: /etc/nftables.conf does not default-deny IPv4" in config["message"]
     reach = results["fwoff", "FR-FW-02"]
     assert reach["outcome"] == "fail"
-    assert "port 9100 reachable from outside (not allowed)" in reach["message"]   # lab metrics
+    assert "port 9100 reachable from outside (not allowed)" in reach["message"]  # lab metrics
 
 
 @pytest.mark.parametrize("host", ["fwopen", "fwopen-via-sshd0"])
 def test_open_port_reachable_from_outside(results, host):
-    assert results[host, "FR-FW-01"]["outcome"] == "pass"   # default-deny, but 2379 let in
+    assert results[host, "FR-FW-01"]["outcome"] == "pass"  # default-deny, but 2379 let in
     reach = results[host, "FR-FW-02"]
     assert reach["outcome"] == "fail"
     assert reach["message"] == "port 2379 reachable from outside (not allowed)"
-    assert reach["evidence"]["port_probes"]["4001"] == "filtered"   # listening, but firewalled
+    assert reach["evidence"]["port_probes"]["4001"] == "filtered"  # listening, but firewalled
 
 
 def test_ruleset_not_persisted_fails(results):

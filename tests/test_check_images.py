@@ -5,8 +5,13 @@ import pytest
 from tests.conftest import run_fleetready
 from tests.labrun import host_vars, lab_inventory
 
-HOSTS = {"sound": "sound", "missing": "missing_images", "wrongtag": "wrong_image_tag",
-         "noengine": "sound", "digest": "sound"}
+HOSTS = {
+    "sound": "sound",
+    "missing": "missing_images",
+    "wrongtag": "wrong_image_tag",
+    "noengine": "sound",
+    "digest": "sound",
+}
 OTHER_DIGEST = "sha256:" + "1" * 64
 
 
@@ -27,14 +32,25 @@ def run(make_lab, tmp_path_factory):
     digest_host.check("docker pull -q alpine:3.2 >/dev/null")
     digest = digest_host.check("docker image inspect -f '{{index .RepoDigests 0}}' alpine:3.2").strip()
     digest = digest.split("@")[1]
-    inventory = lab_inventory(lab, tmp_path_factory.mktemp("images") / "inventory.yml", {
-        "digest-ok": alias(lab, "digest", [f"alpine@{digest}", f"docker.io/library/alpine:3.2@{digest}",
-                                           "index.docker.io/library/alpine:3.2"]),
-        "digest-bad": alias(lab, "digest", [f"alpine:3.2@{OTHER_DIGEST}", f"alpine@{OTHER_DIGEST}",
-                                            f"fleetready-lab/app:1.0@{digest}"]),
-    })
-    code, results, output = run_fleetready(["--inventory", inventory, "--ssh-config", str(lab.files["ssh_config"]),
-                                            "-k", "FR-IMG or FR-FW"])
+    inventory = lab_inventory(
+        lab,
+        tmp_path_factory.mktemp("images") / "inventory.yml",
+        {
+            "digest-ok": alias(
+                lab,
+                "digest",
+                [f"alpine@{digest}", f"docker.io/library/alpine:3.2@{digest}", "index.docker.io/library/alpine:3.2"],
+            ),
+            "digest-bad": alias(
+                lab,
+                "digest",
+                [f"alpine:3.2@{OTHER_DIGEST}", f"alpine@{OTHER_DIGEST}", f"fleetready-lab/app:1.0@{digest}"],
+            ),
+        },
+    )
+    code, results, output = run_fleetready(
+        ["--inventory", inventory, "--ssh-config", str(lab.files["ssh_config"]), "-k", "FR-IMG or FR-FW"]
+    )
     assert results is not None, output
     return digest, {r["host"]: r for r in results["results"] if r["control"] == "FR-IMG-01"}
 

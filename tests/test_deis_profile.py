@@ -6,12 +6,16 @@ import yaml
 
 from tests.conftest import run_fleetready
 
-HOSTS = {name: "deis" for name in ("preseeded", "removed", "router-absent", "router-override",
-                                   "stateless", "no-etcd")}
+HOSTS = {name: "deis" for name in ("preseeded", "removed", "router-absent", "router-override", "stateless", "no-etcd")}
 # Keys the store and database publish when they run: their presence makes a cluster stateful.
 STATEFUL_KEYS = {"/deis/database/bucketName": "db_wal", "/deis/store/gateway/accessKey": "lab-key"}
-STATELESS_ABSENT = ["deis/database:v1.13.4", "deis/store-daemon:v1.13.4", "deis/store-gateway:v1.13.4",
-                    "deis/store-metadata:v1.13.4", "deis/store-monitor:v1.13.4"]
+STATELESS_ABSENT = [
+    "deis/database:v1.13.4",
+    "deis/store-daemon:v1.13.4",
+    "deis/store-gateway:v1.13.4",
+    "deis/store-metadata:v1.13.4",
+    "deis/store-monitor:v1.13.4",
+]
 
 
 def etcd_set(host, key, value):
@@ -43,8 +47,9 @@ def results(make_lab, tmp_path_factory):
             entry["fleetready_profile"] = "deis-v1"
     path = tmp_path_factory.mktemp("deis") / "inventory.yml"
     path.write_text(yaml.safe_dump(inventory))
-    code, results, output = run_fleetready(["--inventory", str(path), "--ssh-config", str(lab.files["ssh_config"]),
-                                            "-k", "FR-IMG"])
+    code, results, output = run_fleetready(
+        ["--inventory", str(path), "--ssh-config", str(lab.files["ssh_config"]), "-k", "FR-IMG"]
+    )
     assert results is not None, output
     return {r["host"]: r for r in results["results"] if r["control"] == "FR-IMG-01"}
 
@@ -58,7 +63,7 @@ def test_removed_component_image_is_named(results):
     result = results["removed"]
     assert result["outcome"] == "fail"
     assert "deis/controller:v1.13.4: missing" in result["message"]
-    assert "deis/store-daemon:v1.13.4: missing" in result["message"]   # stateful cluster
+    assert "deis/store-daemon:v1.13.4: missing" in result["message"]  # stateful cluster
 
 
 def test_router_image_from_etcd_must_be_present(results):
@@ -75,7 +80,7 @@ def test_stateless_cluster_needs_no_stateful_images(results):
     result = results["stateless"]
     assert result["outcome"] == "pass", result
     required = result["evidence"]["required_images"]
-    assert "deis/router:v1.13.4" in required        # release from /etc/deis-release
+    assert "deis/router:v1.13.4" in required  # release from /etc/deis-release
     assert not set(STATELESS_ABSENT) & set(required)
 
 

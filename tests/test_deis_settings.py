@@ -6,9 +6,13 @@ import yaml
 
 from tests.conftest import run_fleetready
 
-GOOD = {"/deis/router/enforceHTTPS": "true", "/deis/router/hsts/enabled": "true",
-        "/deis/router/sslProtocols": "TLSv1.2 TLSv1.3",
-        "/deis/controller/registrationMode": "admin_only", "/deis/router/serverTokens": "off"}
+GOOD = {
+    "/deis/router/enforceHTTPS": "true",
+    "/deis/router/hsts/enabled": "true",
+    "/deis/router/sslProtocols": "TLSv1.2 TLSv1.3",
+    "/deis/controller/registrationMode": "admin_only",
+    "/deis/router/serverTokens": "off",
+}
 
 
 def etcd(host, *args):
@@ -33,8 +37,9 @@ def results(make_lab, tmp_path_factory):
         inventory["all"]["children"]["lab"]["hosts"][name]["fleetready_profile"] = "deis-v1"
     path = tmp_path_factory.mktemp("deis") / "inventory.yml"
     path.write_text(yaml.safe_dump(inventory))
-    code, report, output = run_fleetready(["--inventory", str(path), "--ssh-config",
-                                           str(lab.files["ssh_config"]), "-k", "FR-DEIS"])
+    code, report, output = run_fleetready(
+        ["--inventory", str(path), "--ssh-config", str(lab.files["ssh_config"]), "-k", "FR-DEIS"]
+    )
     assert report is not None, output
     return {(r["host"], r["control"]): r for r in report["results"]}
 
@@ -47,8 +52,12 @@ def test_hardened_deis_host_passes(results):
 def test_deis_defaults_fail_with_each_finding(results):
     tls = results["defaults", "FR-DEIS-01"]
     assert tls["outcome"] == "fail"
-    for finding in ("router TLS not configured", "plain HTTP not redirected", "HSTS off",
-                    "legacy TLS allowed (TLSv1 TLSv1.1): /deis/router/sslProtocols unset"):
+    for finding in (
+        "router TLS not configured",
+        "plain HTTP not redirected",
+        "HSTS off",
+        "legacy TLS allowed (TLSv1 TLSv1.1): /deis/router/sslProtocols unset",
+    ):
         assert finding in tls["message"], tls["message"]
     hardening = results["defaults", "FR-DEIS-02"]
     assert hardening["outcome"] == "fail"
@@ -58,8 +67,9 @@ def test_deis_defaults_fail_with_each_finding(results):
 def test_unset_ssl_protocols_is_legacy_tls_even_when_the_rest_is_right(results):
     result = results["legacy", "FR-DEIS-01"]
     assert result["outcome"] == "fail"
-    assert result["message"] == ("legacy TLS allowed (TLSv1 TLSv1.1): /deis/router/sslProtocols "
-                                 "unset (Deis default 'TLSv1 TLSv1.1 TLSv1.2')")
+    assert result["message"] == (
+        "legacy TLS allowed (TLSv1 TLSv1.1): /deis/router/sslProtocols unset (Deis default 'TLSv1 TLSv1.1 TLSv1.2')"
+    )
 
 
 def test_not_applicable_to_hosts_of_other_platforms(results):

@@ -18,17 +18,27 @@ from checks import test_logging as logging_check
 from checks import test_monitoring as monitoring_check
 from tests.test_fast_gather import HOSTS, facts, policy
 
-CHECKS = [host_check.test_facts_gathered, images_check.test_images_preseeded,
-          firewall_check.test_firewall_configured, backups_check.test_backups_recent,
-          logging_check.test_log_drain_configured, monitoring_check.test_metrics_answering,
-          deis_check.test_router_tls_settings, deis_check.test_risky_defaults_changed]
+CHECKS = [
+    host_check.test_facts_gathered,
+    images_check.test_images_preseeded,
+    firewall_check.test_firewall_configured,
+    backups_check.test_backups_recent,
+    logging_check.test_log_drain_configured,
+    monitoring_check.test_metrics_answering,
+    deis_check.test_router_tls_settings,
+    deis_check.test_risky_defaults_changed,
+]
 # (outcome, a phrase of its message) of the checks each host does not pass; the others pass
 # or do not apply to it.
 FINDINGS = {
     "firewall-off": {"FR-FW-01": ("fail", "no default-deny input chain for IPv4")},
     "iptables-open": {"FR-FW-01": ("fail", "no default-deny input chain for IPv4")},
-    "missing-images": {"FR-IMG-01": (
-        "fail", "images not preseeded: fleetready-lab/app:1.0: missing; fleetready-lab/worker:1.0: missing")},
+    "missing-images": {
+        "FR-IMG-01": (
+            "fail",
+            "images not preseeded: fleetready-lab/app:1.0: missing; fleetready-lab/worker:1.0: missing",
+        )
+    },
     "wrong-image-tag": {"FR-IMG-01": ("fail", "images not preseeded: fleetready-lab/app:1.0: missing")},
     "no-log-forwarding": {"FR-LOG-01": ("fail", "no log forwarding configured")},
     "receiver-down": {"FR-LOG-01": ("fail", "drain logs.lab:514 not reachable from the host")},
@@ -36,10 +46,12 @@ FINDINGS = {
     "backup-stale": {"FR-BAK-01": ("fail", "db: newest backup is 72.")},
     "backup-empty": {"FR-BAK-01": ("fail", "db: newest backup db-0.tar.gz is 0 bytes (min 1)")},
     # No cAdvisor, no WAL-E store keys (so S3 is never asked), Deis's defaults: an unfinished cluster.
-    "deis": {"FR-MON-01": ("fail", "metrics endpoint http://127.0.0.1:8080/metrics not answering"),
-             "FR-BAK-01": ("error", "database: cannot read backups: etcd key /deis/store/gateway/host is not set"),
-             "FR-DEIS-01": ("fail", "router TLS not configured: /deis/router/sslCert unset"),
-             "FR-DEIS-02": ("fail", "anyone can register: /deis/controller/registrationMode is not admin_only")},
+    "deis": {
+        "FR-MON-01": ("fail", "metrics endpoint http://127.0.0.1:8080/metrics not answering"),
+        "FR-BAK-01": ("error", "database: cannot read backups: etcd key /deis/store/gateway/host is not set"),
+        "FR-DEIS-01": ("fail", "router TLS not configured: /deis/router/sslCert unset"),
+        "FR-DEIS-02": ("fail", "anyone can register: /deis/controller/registrationMode is not admin_only"),
+    },
     "light": {"FR-FW-01": ("fail", "no firewall: neither nft nor iptables is installed")},
 }
 
@@ -50,12 +62,15 @@ def control(check):
 
 def judge(check, name):
     """(outcome, message) of a check on a captured host, named as fixtures/outcomes.py names them."""
-    args = {"policy": policy(name), "facts": facts(name),
-            "request": SimpleNamespace(node=SimpleNamespace(user_properties=[])),
-            "metrics_scrape": None}   # monitoring.scrape_from: host
+    args = {
+        "policy": policy(name),
+        "facts": facts(name),
+        "request": SimpleNamespace(node=SimpleNamespace(user_properties=[])),
+        "metrics_scrape": None,
+    }  # monitoring.scrape_from: host
     try:
         params = signature(check).parameters
-        if "deis" in params:   # the check module's own fixture: it skips non-Deis hosts
+        if "deis" in params:  # the check module's own fixture: it skips non-Deis hosts
             args["deis"] = deis_check.deis.__wrapped__(args["policy"], args["facts"])
         check(**{p: args[p] for p in params})
     except pytest.skip.Exception as exc:
@@ -78,8 +93,9 @@ def test_each_host_fails_what_its_scenario_breaks(name):
             assert outcome in ("pass", "skipped"), (check.__name__, outcome, message)
 
 
-@pytest.mark.parametrize("name", ["sound", "nft-chain", "iptables-saved", "iptables-legacy", "iptables-nft",
-                                  "iptables-only"])
+@pytest.mark.parametrize(
+    "name", ["sound", "nft-chain", "iptables-saved", "iptables-legacy", "iptables-nft", "iptables-only"]
+)
 def test_sound_hosts_pass_every_check_but_the_deis_ones(name):
     outcomes = {control(c)["id"]: judge(c, name)[0] for c in CHECKS}
     assert {c for c, o in outcomes.items() if o != "pass"} == {"FR-DEIS-01", "FR-DEIS-02"}
@@ -88,8 +104,20 @@ def test_sound_hosts_pass_every_check_but_the_deis_ones(name):
 
 def records():
     """JSON result records (docs/results-schema.json) of every check above on every captured host."""
-    return [{"host": name, "check": check.__name__, **{k: control(check)[k] for k in ("severity", "requirement")},
-             "control": control(check)["id"], "outcome": outcome, "message": message, "phase": "call",
-             "evidence": None, "duration": 0.01,
-             "nodeid": f"{check.__module__.replace('.', '/')}.py::{check.__name__}[{name}]"}
-            for name in HOSTS for check in CHECKS for outcome, message in [judge(check, name)]]
+    return [
+        {
+            "host": name,
+            "check": check.__name__,
+            **{k: control(check)[k] for k in ("severity", "requirement")},
+            "control": control(check)["id"],
+            "outcome": outcome,
+            "message": message,
+            "phase": "call",
+            "evidence": None,
+            "duration": 0.01,
+            "nodeid": f"{check.__module__.replace('.', '/')}.py::{check.__name__}[{name}]",
+        }
+        for name in HOSTS
+        for check in CHECKS
+        for outcome, message in [judge(check, name)]
+    ]

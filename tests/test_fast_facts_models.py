@@ -35,23 +35,27 @@ def problems(value, expected, where):
             found += problems(value[key], declared[key], f"{where}.{key}")
         return found
     if origin is types.UnionType:
-        return [] if any(not problems(value, arg, where) for arg in args) else [
-            f"{where}: {value!r} is not {expected}"]
+        return [] if any(not problems(value, arg, where) for arg in args) else [f"{where}: {value!r} is not {expected}"]
     if origin in (list, dict, tuple) and type(value) is not origin:
         return [f"{where}: {type(value).__name__}, not a {origin.__name__}"]
     if origin is list:
         return [p for i, item in enumerate(value) for p in problems(item, args[0], f"{where}[{i}]")]
     if origin is dict:
-        return [p for key, item in value.items()
-                for p in problems(key, args[0], f"{where} key {key!r}") + problems(item, args[1], f"{where}[{key!r}]")]
+        return [
+            p
+            for key, item in value.items()
+            for p in problems(key, args[0], f"{where} key {key!r}") + problems(item, args[1], f"{where}[{key!r}]")
+        ]
     if origin is tuple:
         if len(value) != len(args):
             return [f"{where}: {len(value)} items, not {len(args)}"]
-        return [p for i, (item, arg) in enumerate(zip(value, args, strict=True))
-                for p in problems(item, arg, f"{where}[{i}]")]
+        return [
+            p
+            for i, (item, arg) in enumerate(zip(value, args, strict=True))
+            for p in problems(item, arg, f"{where}[{i}]")
+        ]
     # `type(...) is`: a bool is an int to isinstance, never to a model.
-    return [] if type(value) is expected else [
-        f"{where}: {value!r} is a {type(value).__name__}, not {expected}"]
+    return [] if type(value) is expected else [f"{where}: {value!r} is a {type(value).__name__}, not {expected}"]
 
 
 @pytest.mark.parametrize("name", HOSTS)

@@ -38,8 +38,13 @@ def run(sections, timeout, shell_path):
     """The gathering command's stdout, run by `shell_path` as its /bin/sh (dash, bash)."""
     words = shlex.split(command(sections, MARKER, timeout, FUNCTIONS))
     argv = [shell_path if word == "/bin/sh" else word for word in words]
-    return subprocess.run(argv, capture_output=True, check=True, timeout=30,
-                          env={"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}).stdout
+    return subprocess.run(
+        argv,
+        capture_output=True,
+        check=True,
+        timeout=30,
+        env={"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"},
+    ).stdout
 
 
 @pytest.fixture(scope="module", params=["dash", "bash"])
@@ -67,7 +72,10 @@ def test_hostile_output_cannot_forge_or_shift_another_section(output):
 def test_fr_part_frames_each_output(output):
     parts = parse_output(output, MARKER)["parts"].parts()
     assert {name: (p.rc, p.stdout, p.stderr) for name, p in parts.items()} == {
-        "one": (0, b"a b\n", b""), "two": (4, b"", b"no\n"), "three": (0, f"{MARKER} one 0 0 1".encode(), b"")}
+        "one": (0, b"a b\n", b""),
+        "two": (4, b"", b"no\n"),
+        "three": (0, f"{MARKER} one 0 0 1".encode(), b""),
+    }
 
 
 def test_a_cut_answer_is_never_read_as_whole(output):
@@ -79,7 +87,8 @@ def test_a_cut_answer_is_never_read_as_whole(output):
             continue
         # Cut between sections: those before are whole, the rest missing (gather: errors).
         assert {name: (s.rc, s.stdout, s.stderr) for name, s in cut.items()} == {
-            name: whole[name] for name in list(whole)[:len(cut)]}, end
+            name: whole[name] for name in list(whole)[: len(cut)]
+        }, end
     with pytest.raises(ValueError):
         parse_output(output[:-1], MARKER)
 
@@ -87,7 +96,7 @@ def test_a_cut_answer_is_never_read_as_whole(output):
 def test_a_captured_answer_cut_short_is_a_closed_connection():
     meta, stdout = recorded("sound")
     with pytest.raises(HostUnreachable) as raised:
-        gather(Replay("sound", stdout[:len(stdout) // 2]), "sound", policy("sound"), meta["timeout"])
+        gather(Replay("sound", stdout[: len(stdout) // 2]), "sound", policy("sound"), meta["timeout"])
     assert raised.value.reason == "closed"
 
 

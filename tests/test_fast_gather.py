@@ -16,11 +16,11 @@ from types import SimpleNamespace
 
 import pytest
 
+from fleetready.config.inventory import InventoryHost, VarLayer
+from fleetready.config.profiles import resolve_policy
 from fleetready.gather.facts import COLLECTORS, FactError, command, gather, parse_output, sections_for
 from fleetready.gather.facts_backups import path_files
 from fleetready.gather.facts_firewall import nft_deny
-from fleetready.config.inventory import InventoryHost, VarLayer
-from fleetready.config.profiles import resolve_policy
 from lab.state import resolve
 from tests.conftest import ROOT
 
@@ -40,8 +40,16 @@ def policy(name):
     """The host's policy from its recorded profile, with today's schema and defaults."""
     profile = recorded(name)[0]["profile"]
     layer = VarLayer(str(CORPUS), {"fleetready_profile": str(ROOT / profile) if "/" in profile else profile})
-    host = InventoryHost(name=name, address=name, port=None, user=None, connection="ssh", groups=("all",),
-                         vars=layer.vars, layers=(layer,))
+    host = InventoryHost(
+        name=name,
+        address=name,
+        port=None,
+        user=None,
+        connection="ssh",
+        groups=("all",),
+        vars=layer.vars,
+        layers=(layer,),
+    )
     return resolve_policy(host, str(ROOT / "profiles"))
 
 
@@ -65,8 +73,11 @@ class Replay:
 
     def run(self, command):
         marker = MARKER.search(command).group().encode()
-        return SimpleNamespace(rc=self.meta["exit_code"], stderr_bytes=self.meta["stderr"].encode(),
-                               stdout_bytes=self.stdout.replace(self.meta["marker"].encode(), marker))
+        return SimpleNamespace(
+            rc=self.meta["exit_code"],
+            stderr_bytes=self.meta["stderr"].encode(),
+            stdout_bytes=self.stdout.replace(self.meta["marker"].encode(), marker),
+        )
 
 
 @functools.cache
@@ -89,7 +100,8 @@ def test_corpus_is_what_the_current_script_prints(name):
     sent = command(sections_for(policy(name)), meta["marker"], meta["timeout"])
     assert hashlib.sha256(sent.encode()).hexdigest() == meta["script_sha256"], (
         "the gathering command changed since tests/data/gather was captured: "
-        "re-run `python -m lab.capture` (as root, with Docker)")
+        "re-run `python -m lab.capture` (as root, with Docker)"
+    )
 
 
 @pytest.mark.parametrize("name", HOSTS)
@@ -128,7 +140,7 @@ def test_firewall_default_deny_live_and_saved(name, live, saved):
     assert fw["live_deny"] == live and fw["live_errors"] == {}
     assert {path: entry["deny"] for path, entry in fw["saved"].items()} == saved
     assert not any(entry["error"] for entry in fw["saved"].values())
-    assert not fw["systemd"] and not fw["ipv6"]   # containers: no init, no IPv6 beyond loopback
+    assert not fw["systemd"] and not fw["ipv6"]  # containers: no init, no IPv6 beyond loopback
 
 
 def test_firewall_backends_are_read_where_they_live():
@@ -143,16 +155,23 @@ def test_firewall_backends_are_read_where_they_live():
 
 def test_listening_sockets():
     assert {(a, 22) for a in ("0.0.0.0", "::")} | {("0.0.0.0", p) for p in (80, 443, 9100)} <= set(
-        map(tuple, facts("sound")["firewall"]["listening"]))
+        map(tuple, facts("sound")["firewall"]["listening"])
+    )
     assert 9100 not in {port for _, port in facts("metrics-down")["firewall"]["listening"]}
     assert {("0.0.0.0", 2379), ("0.0.0.0", 4001)} <= set(map(tuple, facts("deis")["firewall"]["listening"]))
 
 
 # The tags each host's engine holds, as Docker names them (lab/scenarios.yaml's `images`).
-APP, WORKER, ALPINE = ("docker.io/fleetready-lab/app:1.0", "docker.io/fleetready-lab/worker:1.0",
-                       "docker.io/library/alpine:3.2")
-IMAGES = {"sound": {APP, WORKER, ALPINE}, "missing-images": {ALPINE},
-          "wrong-image-tag": {"docker.io/fleetready-lab/app:0.9", WORKER, ALPINE}}
+APP, WORKER, ALPINE = (
+    "docker.io/fleetready-lab/app:1.0",
+    "docker.io/fleetready-lab/worker:1.0",
+    "docker.io/library/alpine:3.2",
+)
+IMAGES = {
+    "sound": {APP, WORKER, ALPINE},
+    "missing-images": {ALPINE},
+    "wrong-image-tag": {"docker.io/fleetready-lab/app:0.9", WORKER, ALPINE},
+}
 
 
 @pytest.mark.parametrize("name, expected", IMAGES.items())
@@ -182,7 +201,7 @@ def newest_backup(name):
 def test_backups_newest_age_and_sizes(name):
     spec = scenario(name)["backups"]
     age, size, sizes = newest_backup(name)
-    assert spec["age_hours"] <= age < spec["age_hours"] + 0.25   # captured minutes after setup
+    assert spec["age_hours"] <= age < spec["age_hours"] + 0.25  # captured minutes after setup
     assert len(sizes) == spec["count"]
     if spec["size_bytes"] == 0:
         assert set(sizes) == {0}
@@ -190,8 +209,13 @@ def test_backups_newest_age_and_sizes(name):
         assert size > 0
 
 
-LAB_FORWARD = {"via": "rsyslog", "host": "logs.lab", "port": 514, "protocol": "tcp",
-               "where": "/etc/rsyslog.d/60-fleetready-forward.conf:1"}
+LAB_FORWARD = {
+    "via": "rsyslog",
+    "host": "logs.lab",
+    "port": 514,
+    "protocol": "tcp",
+    "where": "/etc/rsyslog.d/60-fleetready-forward.conf:1",
+}
 
 
 def test_logging_sound_forwards_to_the_drain_which_answers():
@@ -213,14 +237,19 @@ def test_logging_drain_resolving_to_the_host_itself_does_not_answer():
 
 
 def test_monitoring_answers_with_the_expected_metric():
-    assert facts("sound")["monitoring"] == {"curl_exit": 0, "status": 200, "error": None,
-                                            "format_error": None, "metrics": ["node_up"]}
+    assert facts("sound")["monitoring"] == {
+        "curl_exit": 0,
+        "status": 200,
+        "error": None,
+        "format_error": None,
+        "metrics": ["node_up"],
+    }
 
 
 @pytest.mark.parametrize("name, port", [("metrics-down", 9100), ("deis", 8080)])
 def test_monitoring_no_answer(name, port):
     monitoring = facts(name)["monitoring"]
-    assert monitoring["curl_exit"] == 7 and monitoring["metrics"] is None   # 7: could not connect
+    assert monitoring["curl_exit"] == 7 and monitoring["metrics"] is None  # 7: could not connect
     assert f"port {port}" in monitoring["error"]
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-ENGINE = ["config", "transport", "gather", "probe", "judge", "outcome"]   # lowest first
+ENGINE = ["config", "transport", "gather", "probe", "judge", "outcome"]  # lowest first
 TOP = ["checks", "fixtures", "remediations", "reports"]
 
 
@@ -28,7 +28,7 @@ def modules(directory):
 
 @pytest.mark.parametrize("layer", ENGINE)
 def test_an_engine_layer_imports_only_the_layers_below_it(layer):
-    allowed = {f"fleetready.{name}" for name in ENGINE[:ENGINE.index(layer) + 1]}
+    allowed = {f"fleetready.{name}" for name in ENGINE[: ENGINE.index(layer) + 1]}
     for path in modules(f"fleetready/{layer}"):
         for name in imports(path):
             top = name.split(".")[0]
@@ -42,4 +42,5 @@ def test_a_top_level_directory_imports_no_other_by_name(directory):
     for path in modules(directory):
         for name in imports(path):
             assert name.split(".")[0] not in TOP, (
-                f"{path.relative_to(ROOT)} imports {name}: only relative imports within {directory}/")
+                f"{path.relative_to(ROOT)} imports {name}: only relative imports within {directory}/"
+            )

@@ -22,8 +22,9 @@ def test_shellcheck_finds_nothing():
 
 def functions(text):
     """The functions a script defines, as bash prints them back (no comments, its own layout)."""
-    return subprocess.run(["bash", "-c", 'eval "$1" && declare -f', "bash", text], capture_output=True,
-                          text=True, check=True).stdout
+    return subprocess.run(
+        ["bash", "-c", 'eval "$1" && declare -f', "bash", text], capture_output=True, text=True, check=True
+    ).stdout
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)

@@ -18,20 +18,24 @@ HOST_TIMEOUT = 6
 # The log canary needs its receiver host in the run; every other check runs.
 SELECT = ["-k", "not FR-LOG-02", "--host-timeout", str(HOST_TIMEOUT)]
 # Slows the gathering on the host and says when it has begun, so a kill lands mid-gathering.
-SLOW_DOCKER = "#!/bin/sh\ntouch /run/fr-gathering\nsleep 30\nexec /usr/bin/docker \"$@\"\n"
+SLOW_DOCKER = '#!/bin/sh\ntouch /run/fr-gathering\nsleep 30\nexec /usr/bin/docker "$@"\n'
 
 
 def stop_docker(host):
-    host.check("kill $(cat /var/run/docker.pid); "
-               "for i in $(seq 100); do docker version >/dev/null 2>&1 || exit 0; sleep 0.1; done; exit 1")
+    host.check(
+        "kill $(cat /var/run/docker.pid); "
+        "for i in $(seq 100); do docker version >/dev/null 2>&1 || exit 0; sleep 0.1; done; exit 1"
+    )
 
 
 def fill_tmp(host):
     # Tiny full tmpfs mounts: the host's real disk is the machine's, never filled here.
     # Both blocks and inodes run out, so even `mktemp -d` fails there.
-    host.check("for d in /tmp /var/tmp; do mount -t tmpfs -o size=16k,nr_inodes=8 tmpfs $d || exit 1;"
-               " dd if=/dev/zero of=$d/fill bs=4k 2>/dev/null; for i in $(seq 8); do touch $d/f$i 2>/dev/null; done;"
-               " done; ! mktemp -d 2>/dev/null && ! mktemp -d -p /var/tmp 2>/dev/null")
+    host.check(
+        "for d in /tmp /var/tmp; do mount -t tmpfs -o size=16k,nr_inodes=8 tmpfs $d || exit 1;"
+        " dd if=/dev/zero of=$d/fill bs=4k 2>/dev/null; for i in $(seq 8); do touch $d/f$i 2>/dev/null; done;"
+        " done; ! mktemp -d 2>/dev/null && ! mktemp -d -p /var/tmp 2>/dev/null"
+    )
 
 
 def add_latency(host):
@@ -51,8 +55,8 @@ FAULTS = {
     "tarpit": ("tarpit0", UNREACHABLE, {"timeout"}),
     "2 s latency": ("slow", UNREACHABLE, {"timeout"}),
     "partition": ("cut", UNREACHABLE, {"timeout"}),
-    "docker stopped": ("nodocker", None, set()),   # FR-IMG-01 error, FR-HOST-01 fail, the rest pass
-    "disk full": ("diskfull", None, set()),        # the same verdicts as the sound host
+    "docker stopped": ("nodocker", None, set()),  # FR-IMG-01 error, FR-HOST-01 fail, the rest pass
+    "disk full": ("diskfull", None, set()),  # the same verdicts as the sound host
 }
 
 
@@ -121,7 +125,7 @@ def test_fault_is_detected_in_time_and_never_passes(runs, fault):
     sound = judged(results, "sound")
     assert len(sound) >= 8 and {r["outcome"] for r in sound.values()} == {"pass"}, sound
     faulted = judged(results, name)
-    if outcomes is None:   # the host answers: its verdicts are the sound host's, but for the fault
+    if outcomes is None:  # the host answers: its verdicts are the sound host's, but for the fault
         expected = {c: r["outcome"] for c, r in sound.items()}
         if fault == "docker stopped":
             expected.update({"FR-IMG-01": "error", "FR-HOST-01": "fail"})
@@ -140,5 +144,7 @@ def test_fault_is_detected_in_time_and_never_passes(runs, fault):
     # is 120 s): margins that hold with the CPU busy, as these runs all go at once.
     assert detect <= HOST_TIMEOUT + 15, (fault, detect)
     assert wall < 90, (fault, wall)
-    print(f"RESILIENCE | {fault} | {sorted({r['outcome'] + ' ' + (r.get('reason') or '') for r in faulted.values()})}"
-          f" | {detect:.2f} s (run {wall:.1f} s) | 0 |")
+    print(
+        f"RESILIENCE | {fault} | {sorted({r['outcome'] + ' ' + (r.get('reason') or '') for r in faulted.values()})}"
+        f" | {detect:.2f} s (run {wall:.1f} s) | 0 |"
+    )

@@ -8,7 +8,8 @@ import yaml
 
 from tests.conftest import run_fleetready
 
-pytestmark = pytest.mark.e2e   # runs fleetready end to end per test (no Docker)
+pytestmark = pytest.mark.e2e  # runs fleetready end to end per test (no Docker)
+
 
 # bin/fleetready's traceback style, and pytest's own default (a plain `pytest` run).
 @pytest.mark.parametrize("style", [["--tb=line"], []], ids=["tb-line", "tb-auto"])
@@ -26,21 +27,35 @@ def test_the_header_lists_a_fleet_and_its_profiles(tmp_path):
     (tmp_path / "inv.yml").write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
     code, _, output = run_fleetready(["--inventory", str(tmp_path / "inv.yml"), "--collect-only"])
     assert code == 0, output
-    assert "fleetready: 12 hosts: web00, web01, web02, web03, web04, web05, web06, web07, web08, web09, " \
-           "and 2 more" in output
+    assert (
+        "fleetready: 12 hosts: web00, web01, web02, web03, web04, web05, web06, web07, web08, web09, "
+        "and 2 more" in output
+    )
     assert "profiles: deis-v1 (1 host), docker-host (11 hosts)" in output
 
 
-@pytest.mark.parametrize("style", [["--tb=line"], [], ["--tb=line", "-n", "2"]],
-                         ids=["tb-line", "tb-auto", "tb-line-xdist"])   # xdist: sent from a worker
+@pytest.mark.parametrize(
+    "style", [["--tb=line"], [], ["--tb=line", "-n", "2"]], ids=["tb-line", "tb-auto", "tb-line-xdist"]
+)  # xdist: sent from a worker
 def test_each_finding_is_printed_once(tmp_path, style):
     # A metrics URL nothing answers: one finding this machine fails whatever its firewall.
-    (tmp_path / "inv.yml").write_text(yaml.safe_dump({"all": {"hosts": {"here": {
-        "ansible_connection": "local",
-        "fleetready_policy": {"monitoring": {"metrics_url": "http://127.0.0.1:1/metrics"}}}}}}))
+    (tmp_path / "inv.yml").write_text(
+        yaml.safe_dump(
+            {
+                "all": {
+                    "hosts": {
+                        "here": {
+                            "ansible_connection": "local",
+                            "fleetready_policy": {"monitoring": {"metrics_url": "http://127.0.0.1:1/metrics"}},
+                        }
+                    }
+                }
+            }
+        )
+    )
     code, results, output = run_fleetready([*style, "--inventory", str(tmp_path / "inv.yml")])
     failing = {r["control"]: r["message"] for r in results["results"] if r["outcome"] in ("fail", "error")}
     assert code == 1 and "FR-MON-01" in failing, output
-    for control, message in failing.items():   # FR-FW-01 too, on a machine without a firewall
+    for control, message in failing.items():  # FR-FW-01 too, on a machine without a firewall
         assert output.count(message) == 1, (control, output)
     assert "AssertionError" not in output

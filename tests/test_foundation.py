@@ -26,8 +26,12 @@ def write_inventory(path, hosts):
 
 
 def ssh_vars(lab_host, **extra):
-    return {"ansible_host": lab_host.address, "ansible_user": "root",
-            "ansible_ssh_private_key_file": str(keys.CLIENT_KEY), **extra}
+    return {
+        "ansible_host": lab_host.address,
+        "ansible_user": "root",
+        "ansible_ssh_private_key_file": str(keys.CLIENT_KEY),
+        **extra,
+    }
 
 
 def by_host(results, control="FR-HOST-01"):
@@ -36,19 +40,36 @@ def by_host(results, control="FR-HOST-01"):
 
 def test_one_result_per_host_over_ssh_paramiko_docker_and_local(lab, tmp_path):
     host = lab.host("sshd0")
-    inventory = write_inventory(tmp_path / "inv.yml", {
-        "via-ssh": ssh_vars(host),
-        "via-paramiko": ssh_vars(host, ansible_connection="paramiko"),
-        "via-docker": {"ansible_host": host.container, "ansible_connection": "docker"},
-        "via-local": {"ansible_connection": "local"},
-    })
+    inventory = write_inventory(
+        tmp_path / "inv.yml",
+        {
+            "via-ssh": ssh_vars(host),
+            "via-paramiko": ssh_vars(host, ansible_connection="paramiko"),
+            "via-docker": {"ansible_host": host.container, "ansible_connection": "docker"},
+            "via-local": {"ansible_connection": "local"},
+        },
+    )
     code, everything, output = run_fleetready(
-        ["checks", str(DATA / "host_fixture_check.py"), "--inventory", inventory,
-         "--ssh-config", str(lab.files["ssh_config"]), "-v", "-k", "FR-HOST-01 or FR-TEST-HOST"])
+        [
+            "checks",
+            str(DATA / "host_fixture_check.py"),
+            "--inventory",
+            inventory,
+            "--ssh-config",
+            str(lab.files["ssh_config"]),
+            "-v",
+            "-k",
+            "FR-HOST-01 or FR-TEST-HOST",
+        ]
+    )
     assert code == 0, output
     # A check's `host` fixture is the target's testinfra Host, never the controller.
     assert {r["host"] for r in everything["results"] if r["control"] == "FR-TEST-HOST"} == {
-        "via-ssh", "via-paramiko", "via-docker", "via-local"}
+        "via-ssh",
+        "via-paramiko",
+        "via-docker",
+        "via-local",
+    }
     results = by_host(everything)
     assert sorted(results) == ["via-docker", "via-local", "via-paramiko", "via-ssh"]
     for name, result in results.items():
@@ -64,10 +85,20 @@ def test_hosts_selected_by_group_with_limit(lab, tmp_path):
     a, b = lab.host("sshd0"), lab.host("sshd1")
     inventory.write_text(
         f"[web]\nweb1 ansible_host={a.address}\n[db]\ndb1 ansible_host={b.address}\n"
-        f"[all:vars]\nansible_user=root\nansible_ssh_private_key_file={keys.CLIENT_KEY}\n")
+        f"[all:vars]\nansible_user=root\nansible_ssh_private_key_file={keys.CLIENT_KEY}\n"
+    )
     code, results, output = run_fleetready(
-        ["--inventory", str(inventory), "--limit", "db", "--ssh-config", str(lab.files["ssh_config"]),
-         "-k", "FR-HOST-01"])
+        [
+            "--inventory",
+            str(inventory),
+            "--limit",
+            "db",
+            "--ssh-config",
+            str(lab.files["ssh_config"]),
+            "-k",
+            "FR-HOST-01",
+        ]
+    )
     assert code == 0, output
     assert sorted(by_host(results)) == ["db1"]
 
@@ -87,7 +118,8 @@ def broken_fleet(lab, tmp_path_factory):
     (tmp / "ssh_config").write_text(
         f"Host {unknown.address}\n  UserKnownHostsFile {tmp / 'empty_known_hosts'}\n"
         f"Host {changed.address}\n  UserKnownHostsFile {tmp / 'changed_known_hosts'}\n"
-        f"Host *\n  UserKnownHostsFile {lab.files['known_hosts']}\n  IdentitiesOnly yes\n")
+        f"Host *\n  UserKnownHostsFile {lab.files['known_hosts']}\n  IdentitiesOnly yes\n"
+    )
     hosts = {
         "good": ssh_vars(good),
         "refused": ssh_vars(good, ansible_port=2222),
@@ -118,8 +150,17 @@ def test_unreachable_hosts_each_get_their_reason_and_never_pass(broken_fleet, co
     inventory = write_inventory(tmp / f"inv-{connection}.yml", hosts)
     started = time.monotonic()
     code, everything, output = run_fleetready(
-        ["checks", str(DATA / "many_fact_checks.py"), "--inventory", inventory,
-         "--ssh-config", str(tmp / "ssh_config"), "--host-timeout", "4"])
+        [
+            "checks",
+            str(DATA / "many_fact_checks.py"),
+            "--inventory",
+            inventory,
+            "--ssh-config",
+            str(tmp / "ssh_config"),
+            "--host-timeout",
+            "4",
+        ]
+    )
     elapsed = time.monotonic() - started
     assert code == 1, output
     results = by_host(everything)
@@ -137,13 +178,23 @@ def test_unreachable_hosts_each_get_their_reason_and_never_pass(broken_fleet, co
 
 def test_facts_are_gathered_in_one_remote_command_per_host(lab, tmp_path, monkeypatch):
     a, b = lab.host("sshd0"), lab.host("sshd1")
-    inventory = write_inventory(tmp_path / "inv.yml", {
-        "a-ssh": ssh_vars(a), "b-paramiko": ssh_vars(b, ansible_connection="paramiko")})
+    inventory = write_inventory(
+        tmp_path / "inv.yml", {"a-ssh": ssh_vars(a), "b-paramiko": ssh_vars(b, ansible_connection="paramiko")}
+    )
     counts = tmp_path / "counts.json"
     monkeypatch.setenv("FLEETREADY_COUNT_FILE", str(counts))
     code, results, output = run_fleetready(
-        ["checks", str(DATA / "many_fact_checks.py"), "--inventory", inventory,
-         "--ssh-config", str(lab.files["ssh_config"]), "-p", "tests.plugins.count_commands"])
+        [
+            "checks",
+            str(DATA / "many_fact_checks.py"),
+            "--inventory",
+            inventory,
+            "--ssh-config",
+            str(lab.files["ssh_config"]),
+            "-p",
+            "tests.plugins.count_commands",
+        ]
+    )
     # Every check of the suite runs (light hosts fail some: no firewall there), yet each host
     # is asked once.
     assert code in (0, 1), output
@@ -172,20 +223,26 @@ class Listener:
 HOST = "h:\n      ansible_host: 127.0.0.1\n      ansible_port: {port}\n"
 BAD_INPUTS = {
     "inventory syntax": ("inv.yml", "all:\n  hosts: [unclosed\n", "inv.yml:3: while parsing a flow sequence"),
-    "unknown group": ("inv.ini", "[web:children]\nnosuch\n[web]\nh ansible_host=127.0.0.1 "
-                      "ansible_port={port}\n",
-                      "inv.ini:2: Section [web:children] includes undefined group: nosuch"),
-    "wrong type": ("inv.yml", "all:\n  hosts:\n    h:\n      ansible_port: many\n",
-                   "ansible_port"),
-    "profile wrong type": ("inv.yml", "all:\n  hosts:\n    " + HOST + "      fleetready_policy:\n"
-                           "        firewall:\n          allowed_tcp_ports: [http]\n",
-                           "inv.yml:8: fleetready_policy.firewall.allowed_tcp_ports[0]"),
-    "profile missing key": ("inv.yml", "all:\n  hosts:\n    " + HOST + "      fleetready_policy:\n"
-                            "        backups:\n          sources:\n            - name: db\n"
-                            "              kind: path\n              path: /b\n",
-                            "max_age_hours"),
-    "unknown profile": ("inv.yml", "all:\n  hosts:\n    " + HOST + "      fleetready_profile: nosuch\n",
-                        "nosuch"),
+    "unknown group": (
+        "inv.ini",
+        "[web:children]\nnosuch\n[web]\nh ansible_host=127.0.0.1 ansible_port={port}\n",
+        "inv.ini:2: Section [web:children] includes undefined group: nosuch",
+    ),
+    "wrong type": ("inv.yml", "all:\n  hosts:\n    h:\n      ansible_port: many\n", "ansible_port"),
+    "profile wrong type": (
+        "inv.yml",
+        "all:\n  hosts:\n    " + HOST + "      fleetready_policy:\n"
+        "        firewall:\n          allowed_tcp_ports: [http]\n",
+        "inv.yml:8: fleetready_policy.firewall.allowed_tcp_ports[0]",
+    ),
+    "profile missing key": (
+        "inv.yml",
+        "all:\n  hosts:\n    " + HOST + "      fleetready_policy:\n"
+        "        backups:\n          sources:\n            - name: db\n"
+        "              kind: path\n              path: /b\n",
+        "max_age_hours",
+    ),
+    "unknown profile": ("inv.yml", "all:\n  hosts:\n    " + HOST + "      fleetready_profile: nosuch\n", "nosuch"),
 }
 
 
@@ -207,8 +264,15 @@ def test_bad_input_stops_the_run_before_any_host_is_contacted(tmp_path, case):
 def test_testinfra_hosts_uris_work_as_an_inventory(lab):
     a, b = lab.host("sshd0"), lab.host("sshd1")
     code, results, output = run_fleetready(
-        ["--hosts", f"ssh://root@{a.address},paramiko://root@{b.address},docker://{b.container}",
-         "--ssh-config", str(lab.files["ssh_config"]), "-k", "FR-HOST-01"])
+        [
+            "--hosts",
+            f"ssh://root@{a.address},paramiko://root@{b.address},docker://{b.container}",
+            "--ssh-config",
+            str(lab.files["ssh_config"]),
+            "-k",
+            "FR-HOST-01",
+        ]
+    )
     assert code == 0, output
     results = by_host(results)
     assert sorted(results) == sorted([a.address, b.address, b.container])

@@ -39,8 +39,7 @@ def test_an_unknown_host_key_is_refused_with_how_to_fix_it(lab, tmp_path, connec
 
 
 @pytest.mark.parametrize("connection", CONNECTIONS)
-@pytest.mark.parametrize("how", ["ansible_ssh_common_args", "ansible_ssh_extra_args",
-                                 "ansible_host_key_checking"])
+@pytest.mark.parametrize("how", ["ansible_ssh_common_args", "ansible_ssh_extra_args", "ansible_host_key_checking"])
 def test_the_inventory_relaxing_host_keys_wins(lab, tmp_path, connection, how):
     value = False if how == "ansible_host_key_checking" else RELAX
     result, output = run_host_check(lab, tmp_path, connection, {how: value})
@@ -50,8 +49,7 @@ def test_the_inventory_relaxing_host_keys_wins(lab, tmp_path, connection, how):
 @pytest.mark.parametrize("connection", CONNECTIONS)
 def test_the_ssh_config_relaxing_host_keys_wins(lab, tmp_path, connection):
     config = tmp_path / "ssh_config"
-    config.write_text(f"Host {lab.host('sshd0').address}\n  StrictHostKeyChecking no\n"
-                      "  UserKnownHostsFile /dev/null\n")
+    config.write_text(f"Host {lab.host('sshd0').address}\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n")
     result, output = run_host_check(lab, tmp_path, connection, args=["--ssh-config", str(config)])
     assert result["outcome"] == "pass", output
 
@@ -62,15 +60,27 @@ def test_strict_checking_against_the_inventorys_known_hosts_file(lab, tmp_path, 
     result, output = run_host_check(lab, tmp_path, connection, {"ansible_ssh_common_args": known})
     assert result["outcome"] == "pass", output
     wrong = tmp_path / "other_known_hosts"
-    wrong.write_text(f"{lab.host('sshd0').address} ssh-ed25519 "
-                     "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n")
-    result, _ = run_host_check(lab, tmp_path, connection,
-                               {"ansible_ssh_common_args": f"-o UserKnownHostsFile={wrong}"})
+    wrong.write_text(
+        f"{lab.host('sshd0').address} ssh-ed25519 "
+        "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"
+    )
+    result, _ = run_host_check(lab, tmp_path, connection, {"ansible_ssh_common_args": f"-o UserKnownHostsFile={wrong}"})
     assert (result["outcome"], result["reason"]) == ("unreachable", "host key"), result
 
 
 def test_ssh_options_are_read_as_openssh_reads_them():
-    args = ["-o", "StrictHostKeyChecking=no", "-oUserKnownHostsFile=/dev/null", "-o",
-            "ConnectTimeout 5", "-o", "StrictHostKeyChecking=yes", "-v"]
-    assert ssh_options(args) == {"stricthostkeychecking": "no", "userknownhostsfile": "/dev/null",
-                                 "connecttimeout": "5"}
+    args = [
+        "-o",
+        "StrictHostKeyChecking=no",
+        "-oUserKnownHostsFile=/dev/null",
+        "-o",
+        "ConnectTimeout 5",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-v",
+    ]
+    assert ssh_options(args) == {
+        "stricthostkeychecking": "no",
+        "userknownhostsfile": "/dev/null",
+        "connecttimeout": "5",
+    }

@@ -19,8 +19,10 @@ from lab import keys
 from tests.conftest import ROOT, run_fleetready
 from tests.test_reports_html import chromium
 
-PAYLOAD = (b"<script>document.title='pwned'</script><img src=x onerror=document.title='pwned'>"
-           b"\x1b]0;pwned\x07\x1b[2J\xff\xfe\xc3(")
+PAYLOAD = (
+    b"<script>document.title='pwned'</script><img src=x onerror=document.title='pwned'>"
+    b"\x1b]0;pwned\x07\x1b[2J\xff\xfe\xc3("
+)
 HUGE = 10 * 1024 * 1024
 
 
@@ -33,24 +35,53 @@ def run(make_lab, tmp_path_factory):
     lab = make_lab(sshd=2)
     liar, shell = lab.host("sshd0"), lab.host("sshd1")
     liar.check("cat >/usr/local/bin/docker && chmod 755 /usr/local/bin/docker", input=script(b"2"))
-    liar.check("cat >/usr/local/bin/hostname && chmod 755 /usr/local/bin/hostname",
-               input=script(b"1").replace(b"exit 1", b"exit 0"))
-    liar.check(f"{{ echo 'ID=evil'; printf 'VERSION_ID='; head -c {HUGE} /dev/zero | tr '\\0' A; echo; }}"
-               " >/etc/os-release")
-    shell.check("cat >/usr/local/bin/liar && chmod 755 /usr/local/bin/liar && usermod -s /usr/local/bin/liar root",
-                input=b"#!/bin/sh\nprintf 'Connection refused %s\\n' '" + PAYLOAD + b"' >&2\nexit 1\n")
+    liar.check(
+        "cat >/usr/local/bin/hostname && chmod 755 /usr/local/bin/hostname",
+        input=script(b"1").replace(b"exit 1", b"exit 0"),
+    )
+    liar.check(
+        f"{{ echo 'ID=evil'; printf 'VERSION_ID='; head -c {HUGE} /dev/zero | tr '\\0' A; echo; }} >/etc/os-release"
+    )
+    shell.check(
+        "cat >/usr/local/bin/liar && chmod 755 /usr/local/bin/liar && usermod -s /usr/local/bin/liar root",
+        input=b"#!/bin/sh\nprintf 'Connection refused %s\\n' '" + PAYLOAD + b"' >&2\nexit 1\n",
+    )
     tmp = tmp_path_factory.mktemp("hostile")
-    hosts = {h.name: {"ansible_host": h.address, "ansible_user": "root",
-                      "ansible_ssh_private_key_file": str(keys.CLIENT_KEY),
-                      "fleetready_policy": {"images": {"required": ["alpine:3.2"]}}} for h in (liar, shell)}
+    hosts = {
+        h.name: {
+            "ansible_host": h.address,
+            "ansible_user": "root",
+            "ansible_ssh_private_key_file": str(keys.CLIENT_KEY),
+            "fleetready_policy": {"images": {"required": ["alpine:3.2"]}},
+        }
+        for h in (liar, shell)
+    }
     (tmp / "inv.yml").write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
-    reports = {"junit": tmp / "junit.xml", "sarif": tmp / "results.sarif",
-               "prom": tmp / "fleet.prom", "html": tmp / "report.html"}
+    reports = {
+        "junit": tmp / "junit.xml",
+        "sarif": tmp / "results.sarif",
+        "prom": tmp / "fleet.prom",
+        "html": tmp / "report.html",
+    }
     code, results, output = run_fleetready(
-        ["--inventory", str(tmp / "inv.yml"), "--ssh-config", str(lab.files["ssh_config"]),
-         "--host-timeout", "10", "--junitxml", str(reports["junit"]), "--sarif", str(reports["sarif"]),
-         "--prometheus-textfile", str(reports["prom"]), "--html", str(reports["html"]),
-         "--self-contained-html"])
+        [
+            "--inventory",
+            str(tmp / "inv.yml"),
+            "--ssh-config",
+            str(lab.files["ssh_config"]),
+            "--host-timeout",
+            "10",
+            "--junitxml",
+            str(reports["junit"]),
+            "--sarif",
+            str(reports["sarif"]),
+            "--prometheus-textfile",
+            str(reports["prom"]),
+            "--html",
+            str(reports["html"]),
+            "--self-contained-html",
+        ]
+    )
     assert code == 1 and results is not None, output
     return results, output, reports
 
@@ -104,5 +135,5 @@ def test_html_runs_no_script_from_a_host(run, tmp_path):
     _, _, reports = run
     dom = chromium(tmp_path, "--dump-dom", reports["html"].as_uri())
     assert '<title id="head-title">report.html</title>' in dom
-    assert "<img src=\"x\"" not in dom and "<script>document.title" not in dom
+    assert '<img src="x"' not in dom and "<script>document.title" not in dom
     assert "&lt;script&gt;document.title" in dom

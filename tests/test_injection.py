@@ -37,8 +37,11 @@ CASES = {
     "port-newline": ({"ansible_port": "22\n" + evil("port-newline")}, None, "h"),
     "backups-glob": ({}, source(kind="path", path=f"/var/backups/{evil('backups-glob')}*.tar.gz"), "h"),
     "restic-repository": ({}, source(kind="restic", repository=evil("restic-repository")), "h"),
-    "restic-password-file": ({}, source(kind="restic", repository="/r",
-                                        password_file=evil("restic-password-file")), "h"),
+    "restic-password-file": (
+        {},
+        source(kind="restic", repository="/r", password_file=evil("restic-password-file")),
+        "h",
+    ),
     "metrics-url": ({}, {"monitoring": {"metrics_url": "http://127.0.0.1:9100/" + evil("metrics-url")}}, "h"),
     "drain-host": ({}, {"logging": {"drain": {"host": evil("drain-host"), "port": 514}}}, "h"),
     "image-name": ({}, {"images": {"required": ["alpine:3.2" + evil("image-name")]}}, "h"),
@@ -57,14 +60,19 @@ def runs(lab, tmp_path_factory):
 
     def one(case):
         variables, policy, name = CASES[case]
-        entry = {"ansible_host": host.address, "ansible_user": "root",
-                 "ansible_ssh_private_key_file": str(keys.CLIENT_KEY), **variables}
+        entry = {
+            "ansible_host": host.address,
+            "ansible_user": "root",
+            "ansible_ssh_private_key_file": str(keys.CLIENT_KEY),
+            **variables,
+        }
         if policy:
             entry["fleetready_policy"] = policy
         path = tmp / f"{case}.yml"
         path.write_text(yaml.safe_dump({"all": {"hosts": {name: entry}}}))
-        return case, run_fleetready(["--inventory", str(path), "--ssh-config", str(lab.files["ssh_config"]),
-                                     "--host-timeout", "5"])
+        return case, run_fleetready(
+            ["--inventory", str(path), "--ssh-config", str(lab.files["ssh_config"]), "--host-timeout", "5"]
+        )
 
     with ThreadPoolExecutor(4) as pool:
         return dict(pool.map(one, CASES))
@@ -79,7 +87,7 @@ def test_no_value_is_ever_executed(lab, runs):
 def test_value_is_rejected_clearly_or_used_quoted(runs, case):
     code, results, output = runs[case]
     assert "Traceback" not in output, output
-    if code == 4:   # rejected before any host is contacted: one line naming the file
+    if code == 4:  # rejected before any host is contacted: one line naming the file
         errors = [line for line in output.splitlines() if line.startswith("ERROR:")]
         assert len(errors) == 1 and f"{case}.yml" in errors[0], output
         print(f"INJECTION | {case} | rejected: {errors[0][:160]}")

@@ -16,29 +16,52 @@ from prometheus_client.parser import text_string_to_metric_families
 from lab import keys
 from tests.conftest import ROOT, run_fleetready
 
-REPORTS = {"--json-report": "results.json", "--junitxml": "junit.xml", "--sarif": "r.sarif",
-           "--prometheus-textfile": "f.prom", "--html": "r.html"}
+REPORTS = {
+    "--json-report": "results.json",
+    "--junitxml": "junit.xml",
+    "--sarif": "r.sarif",
+    "--prometheus-textfile": "f.prom",
+    "--html": "r.html",
+}
 
 
 @pytest.fixture(scope="module")
 def setup(make_lab, tmp_path_factory):
     lab = make_lab(sshd=1, tarpits=1)
     tmp = tmp_path_factory.mktemp("interrupted")
-    hosts = {h: {"ansible_host": lab.host(h).address, "ansible_user": "root",
-                 "ansible_ssh_private_key_file": str(keys.CLIENT_KEY)} for h in ("sshd0", "tarpit0")}
+    hosts = {
+        h: {
+            "ansible_host": lab.host(h).address,
+            "ansible_user": "root",
+            "ansible_ssh_private_key_file": str(keys.CLIENT_KEY),
+        }
+        for h in ("sshd0", "tarpit0")
+    }
     (tmp / "inv.yml").write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
     return lab, tmp
 
 
 def args(lab, tmp, limit, timeout):
     reports = [a for option, name in REPORTS.items() for a in (option, str(tmp / name))]
-    return ["--inventory", str(tmp / "inv.yml"), "--limit", limit, "--ssh-config", str(lab.files["ssh_config"]),
-            "--host-timeout", str(timeout), "--history", str(tmp / "history.db"), "--self-contained-html", *reports]
+    return [
+        "--inventory",
+        str(tmp / "inv.yml"),
+        "--limit",
+        limit,
+        "--ssh-config",
+        str(lab.files["ssh_config"]),
+        "--host-timeout",
+        str(timeout),
+        "--history",
+        str(tmp / "history.db"),
+        "--self-contained-html",
+        *reports,
+    ]
 
 
 def complete_run(lab, tmp):
     code, _, output = run_fleetready(args(lab, tmp, "sshd0", 10))
-    assert code == 1, output   # the sshd host has no firewall
+    assert code == 1, output  # the sshd host has no firewall
     return {name: (tmp / name).read_bytes() for name in REPORTS.values()}
 
 
@@ -68,8 +91,20 @@ def test_signal_mid_run_leaves_reports_and_history_whole(setup, sig):
     before = complete_run(lab, tmp)
     runs = history_runs(tmp)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-c", str(ROOT / "pytest.ini"), "--rootdir", str(ROOT),
-         *args(lab, tmp, "all", 120)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-c",
+            str(ROOT / "pytest.ini"),
+            "--rootdir",
+            str(ROOT),
+            *args(lab, tmp, "all", 120),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     # Mid-run, however slow the start on a busy machine: the run header is out, so pytest's
     # session has begun, and the tarpit host holds the run in its fact gathering.
     for line in proc.stdout:

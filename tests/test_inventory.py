@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fleetready.config.errors import ConfigError
-from tests.files import write
 from fleetready.config.inventory import VarLayer, hosts_from_uris, load_inventory, local_host
 from fleetready.config.yamlfile import load_yaml
+from tests.files import write
 
 
 def error(path):
@@ -30,7 +30,10 @@ def by_name(inventory):
 
 
 def test_ini_groups_vars_children_ranges_and_ungrouped(tmp_path):
-    path = write(tmp_path, "hosts.ini", """
+    path = write(
+        tmp_path,
+        "hosts.ini",
+        """
         # comment
         ; another comment
         lonely ansible_host=10.0.0.9
@@ -47,11 +50,19 @@ def test_ini_groups_vars_children_ranges_and_ungrouped(tmp_path):
         x = 1
         [all:vars]
         x=0
-    """)
+    """,
+    )
     inventory = load_inventory(path)
     hosts = by_name(inventory)
-    assert list(hosts) == ["lonely", "web01.example.com", "web02.example.com", "web03.example.com",
-                           "db-a", "db-c", "db1"]
+    assert list(hosts) == [
+        "lonely",
+        "web01.example.com",
+        "web02.example.com",
+        "web03.example.com",
+        "db-a",
+        "db-c",
+        "db1",
+    ]
     assert hosts["lonely"].groups == ("all", "ungrouped")
     assert hosts["lonely"].address == "10.0.0.9"
     assert hosts["lonely"].vars == {"x": 0, "ansible_host": "10.0.0.9"}
@@ -86,13 +97,19 @@ def test_ini_child_declared_before_its_section(tmp_path):
 
 
 # Bounds of our own; the malformed forms Ansible refuses too are in tests/test_inventory_oracle.py.
-@pytest.mark.parametrize("text, line, message", [
-    ("[web]\nw[1:99999999]\n", 2, "expands to more than 10000 hosts"),
-    ("[web]\nw[1:100][1:200]\n", 2, "expands to more than 10000 hosts"),
-    ("[web]\nw" + "[1:1]" * 300 + "\n", 2, "longer than 1024 characters"),
-    ("[g0]\nh1\n" + "".join(f"[g{i}:children]\ng{i - 1}\n" for i in range(1, 3000)), None,
-     "groups are nested too deeply"),
-])
+@pytest.mark.parametrize(
+    "text, line, message",
+    [
+        ("[web]\nw[1:99999999]\n", 2, "expands to more than 10000 hosts"),
+        ("[web]\nw[1:100][1:200]\n", 2, "expands to more than 10000 hosts"),
+        ("[web]\nw" + "[1:1]" * 300 + "\n", 2, "longer than 1024 characters"),
+        (
+            "[g0]\nh1\n" + "".join(f"[g{i}:children]\ng{i - 1}\n" for i in range(1, 3000)),
+            None,
+            "groups are nested too deeply",
+        ),
+    ],
+)
 def test_ini_limits_name_file_and_line(tmp_path, text, line, message):
     path = write(tmp_path, "hosts.ini", text)
     got = error(path)
@@ -101,13 +118,20 @@ def test_ini_limits_name_file_and_line(tmp_path, text, line, message):
 
 
 def test_ini_non_utf8_and_binary(tmp_path):
-    assert error(write(tmp_path, "latin.ini", b"[web]\nw1\ncaf\xe9\n")) == f"{tmp_path}/latin.ini:3: not valid UTF-8 text"
-    assert error(write(tmp_path, "bin.ini", b"w1\n\x00\x01\x02")) == \
-        f"{tmp_path}/bin.ini:2: binary data (NUL byte), expected a text file"
+    assert (
+        error(write(tmp_path, "latin.ini", b"[web]\nw1\ncaf\xe9\n")) == f"{tmp_path}/latin.ini:3: not valid UTF-8 text"
+    )
+    assert (
+        error(write(tmp_path, "bin.ini", b"w1\n\x00\x01\x02"))
+        == f"{tmp_path}/bin.ini:2: binary data (NUL byte), expected a text file"
+    )
 
 
 def test_empty_inventory_is_an_error(tmp_path):
-    assert error(write(tmp_path, "hosts.ini", "# nothing\n[web]\n")) == f"{tmp_path}/hosts.ini: the inventory defines no hosts"
+    assert (
+        error(write(tmp_path, "hosts.ini", "# nothing\n[web]\n"))
+        == f"{tmp_path}/hosts.ini: the inventory defines no hosts"
+    )
 
 
 def test_missing_inventory(tmp_path):
@@ -118,7 +142,10 @@ def test_missing_inventory(tmp_path):
 
 
 def test_yaml_inventory(tmp_path):
-    path = write(tmp_path, "hosts.yml", """
+    path = write(
+        tmp_path,
+        "hosts.yml",
+        """
         all:
           hosts:
             solo:
@@ -135,7 +162,8 @@ def test_yaml_inventory(tmp_path):
             db:
               hosts: db1:2222
             empty:
-    """)
+    """,
+    )
     hosts = by_name(load_inventory(path))
     assert list(hosts) == ["solo", "web1", "web2", "db1"]
     assert hosts["solo"].groups == ("all", "ungrouped")
@@ -145,18 +173,32 @@ def test_yaml_inventory(tmp_path):
     assert [layer.source for layer in hosts["web2"].layers] == [f"{path}:4", f"{path}:12", f"{path}:9"]
 
 
-@pytest.mark.parametrize("text, line, message", [
-    ("all:\n  hosts:\n    h1:\n  childs:\n    web:\n", 4, "all.childs: unknown key 'childs'; did you mean 'children'?"),
-    ("all:\n  vars: [1, 2]\n", 2, "all.vars: expected a mapping, got a list"),
-    ("all:\n  hosts:\n    h1: just-a-string\n", 3, "all.hosts.h1: expected a mapping of host variables, got 'just-a-string'"),
-    ("web: [h1]\n", 1, "web: expected a mapping of hosts, vars and children, got a list"),
-    ("all:\n  hosts:\n    h1:\n   bad: indent\n", 4, "while parsing a block mapping: expected <block end>"),
-    ("all:\n  hosts: h1: x\n", 2, "mapping values are not allowed here (column 12)"),
-    ("all:\n  hosts:\n    h1:\n    h1:\n", 4, "duplicate key 'h1'"),
-    ("all:\n  hosts:\n    h1:\n      ansible_port: ssh\n", 4,
-     "ansible_port: host h1: expected a port number (1-65535), got 'ssh'"),
-    ("- h1\n", 1, "expected a mapping at the top level, got a list"),
-])
+@pytest.mark.parametrize(
+    "text, line, message",
+    [
+        (
+            "all:\n  hosts:\n    h1:\n  childs:\n    web:\n",
+            4,
+            "all.childs: unknown key 'childs'; did you mean 'children'?",
+        ),
+        ("all:\n  vars: [1, 2]\n", 2, "all.vars: expected a mapping, got a list"),
+        (
+            "all:\n  hosts:\n    h1: just-a-string\n",
+            3,
+            "all.hosts.h1: expected a mapping of host variables, got 'just-a-string'",
+        ),
+        ("web: [h1]\n", 1, "web: expected a mapping of hosts, vars and children, got a list"),
+        ("all:\n  hosts:\n    h1:\n   bad: indent\n", 4, "while parsing a block mapping: expected <block end>"),
+        ("all:\n  hosts: h1: x\n", 2, "mapping values are not allowed here (column 12)"),
+        ("all:\n  hosts:\n    h1:\n    h1:\n", 4, "duplicate key 'h1'"),
+        (
+            "all:\n  hosts:\n    h1:\n      ansible_port: ssh\n",
+            4,
+            "ansible_port: host h1: expected a port number (1-65535), got 'ssh'",
+        ),
+        ("- h1\n", 1, "expected a mapping at the top level, got a list"),
+    ],
+)
 def test_yaml_errors_name_file_and_line(tmp_path, text, line, message):
     path = write(tmp_path, "hosts.yml", text)
     got = error(path)
@@ -165,9 +207,14 @@ def test_yaml_errors_name_file_and_line(tmp_path, text, line, message):
 
 
 def test_yaml_empty_and_binary(tmp_path):
-    assert error(write(tmp_path, "empty.yml", "# nothing\n")) == f"{tmp_path}/empty.yml: file is empty, expected a YAML mapping"
+    assert (
+        error(write(tmp_path, "empty.yml", "# nothing\n"))
+        == f"{tmp_path}/empty.yml: file is empty, expected a YAML mapping"
+    )
     assert error(write(tmp_path, "junk.yml", b"\xff\xd8\xff\xe0junk")) == f"{tmp_path}/junk.yml:1: not valid UTF-8 text"
-    assert error(write(tmp_path, "ctl.yml", "all:\n  hosts: \x07\n")).startswith(f"{tmp_path}/ctl.yml:2: unacceptable character")
+    assert error(write(tmp_path, "ctl.yml", "all:\n  hosts: \x07\n")).startswith(
+        f"{tmp_path}/ctl.yml:2: unacceptable character"
+    )
 
 
 def test_yaml_file_too_large(tmp_path):
@@ -176,7 +223,10 @@ def test_yaml_file_too_large(tmp_path):
 
 
 def test_yamlfile_remembers_lines_and_merge_keys(tmp_path):
-    path = write(tmp_path, "x.yml", """
+    path = write(
+        tmp_path,
+        "x.yml",
+        """
         base: &base
           a: 1
           b: 2
@@ -186,7 +236,8 @@ def test_yamlfile_remembers_lines_and_merge_keys(tmp_path):
           list:
             - one
             - two
-    """)
+    """,
+    )
     data = load_yaml(path)
     assert data == {"base": {"a": 1, "b": 2}, "derived": {"a": 1, "b": 3, "list": ["one", "two"]}}
     assert data.source == str(path) and data.line_of("derived") == 4
@@ -199,7 +250,10 @@ def test_yamlfile_remembers_lines_and_merge_keys(tmp_path):
 
 
 def test_vars_files_in_every_form_and_precedence(tmp_path):
-    path = write(tmp_path, "inv/hosts", """
+    path = write(
+        tmp_path,
+        "inv/hosts",
+        """
         [parent:children]
         child
         [child]
@@ -210,7 +264,8 @@ def test_vars_files_in_every_form_and_precedence(tmp_path):
         order=parent-ini
         [all:vars]
         order=all-ini
-    """)
+    """,
+    )
     write(tmp_path, "inv/group_vars/all", "order: all-file\nfrom_all: 1\n")
     write(tmp_path, "inv/group_vars/parent.yaml", "order: parent-file\n")
     write(tmp_path, "inv/group_vars/child/10-first.yml", "order: child-dir-1\n")
@@ -222,21 +277,37 @@ def test_vars_files_in_every_form_and_precedence(tmp_path):
     host = load_inventory(path).hosts[0]
     base = tmp_path / "inv"
     assert [layer.source for layer in host.layers] == [
-        f"{path}:9", f"{path}:7", f"{path}:5",
-        f"{base}/group_vars/all", f"{base}/group_vars/parent.yaml",
-        f"{base}/group_vars/child/10-first.yml", f"{base}/group_vars/child/20-second.json",
-        f"{path}:4", f"{base}/host_vars/h1.yml",
+        f"{path}:9",
+        f"{path}:7",
+        f"{path}:5",
+        f"{base}/group_vars/all",
+        f"{base}/group_vars/parent.yaml",
+        f"{base}/group_vars/child/10-first.yml",
+        f"{base}/group_vars/child/20-second.json",
+        f"{path}:4",
+        f"{base}/host_vars/h1.yml",
     ]
     assert [layer.vars["order"] for layer in host.layers] == [
-        "all-ini", "parent-ini", "child-ini", "all-file", "parent-file", "child-dir-1", "child-dir-2",
-        "host-line", "host-file"]
+        "all-ini",
+        "parent-ini",
+        "child-ini",
+        "all-file",
+        "parent-file",
+        "child-dir-1",
+        "child-dir-2",
+        "host-line",
+        "host-file",
+    ]
     assert host.vars["order"] == "host-file"
     assert host.vars["from_all"] == 1 and host.vars["json"] is True and host.vars["from_host_line"] == 1
     assert all(isinstance(layer, VarLayer) for layer in host.layers)
 
 
 def test_group_priority_and_name_order(tmp_path):
-    path = write(tmp_path, "hosts", """
+    path = write(
+        tmp_path,
+        "hosts",
+        """
         [alpha]
         h1
         [beta]
@@ -250,7 +321,8 @@ def test_group_priority_and_name_order(tmp_path):
         who=beta
         [gamma:vars]
         who=gamma
-    """)
+    """,
+    )
     host = load_inventory(path).hosts[0]
     assert host.groups == ("all", "beta", "gamma", "alpha")
     assert host.vars["who"] == "alpha"
@@ -289,29 +361,42 @@ def test_bad_group_priority(tmp_path):
 
 
 def test_connection_variables(tmp_path):
-    path = write(tmp_path, "hosts", """
+    path = write(
+        tmp_path,
+        "hosts",
+        """
         a ansible_host=192.0.2.1 ansible_port=2222 ansible_user=core ansible_connection=smart
         b ansible_connection=docker ansible_ssh_private_key_file=/keys/b
         c ansible_ssh_host=192.0.2.3 ansible_ssh_port="22" ansible_ssh_user=old
         d ansible_connection=local
         e ansible_connection=paramiko
-    """)
+    """,
+    )
     hosts = by_name(load_inventory(path))
-    assert (hosts["a"].address, hosts["a"].port, hosts["a"].user, hosts["a"].connection) == \
-        ("192.0.2.1", 2222, "core", "ssh")
+    assert (hosts["a"].address, hosts["a"].port, hosts["a"].user, hosts["a"].connection) == (
+        "192.0.2.1",
+        2222,
+        "core",
+        "ssh",
+    )
     assert hosts["b"].connection == "docker" and hosts["b"].address == "b"
     assert hosts["b"].vars["ansible_ssh_private_key_file"] == "/keys/b"
     assert (hosts["c"].address, hosts["c"].port, hosts["c"].user) == ("192.0.2.3", 22, "old")
     assert hosts["d"].connection == "local" and hosts["e"].connection == "paramiko"
 
 
-@pytest.mark.parametrize("line, message", [
-    ("h1 ansible_connection=winrm", "ansible_connection: host h1: unsupported connection 'winrm'; "
-                                    "expected one of ssh, paramiko, docker, local"),
-    ("h1 ansible_port=70000", "ansible_port: host h1: expected a port number (1-65535), got 70000"),
-    ("h1 ansible_port=True", "ansible_port: host h1: expected a port number (1-65535), got true"),
-    ("h1 ansible_user=[1]", "ansible_user: host h1: expected a non-empty string, got a list"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        (
+            "h1 ansible_connection=winrm",
+            "ansible_connection: host h1: unsupported connection 'winrm'; expected one of ssh, paramiko, docker, local",
+        ),
+        ("h1 ansible_port=70000", "ansible_port: host h1: expected a port number (1-65535), got 70000"),
+        ("h1 ansible_port=True", "ansible_port: host h1: expected a port number (1-65535), got true"),
+        ("h1 ansible_user=[1]", "ansible_user: host h1: expected a non-empty string, got a list"),
+    ],
+)
 def test_bad_connection_variables(tmp_path, line, message):
     path = write(tmp_path, "hosts", f"[web]\n{line}\n")
     assert error(path) == f"{path}:2: {message}"
@@ -320,8 +405,10 @@ def test_bad_connection_variables(tmp_path, line, message):
 def test_bad_connection_variable_in_group_vars_names_that_file(tmp_path):
     path = write(tmp_path, "hosts", "[web]\nh1\n")
     write(tmp_path, "group_vars/web.yml", "x: 1\nansible_port: [22]\n")
-    assert error(path) == f"{tmp_path}/group_vars/web.yml:2: ansible_port: host h1: " \
-                          "expected a port number (1-65535), got a list"
+    assert (
+        error(path) == f"{tmp_path}/group_vars/web.yml:2: ansible_port: host h1: "
+        "expected a port number (1-65535), got a list"
+    )
 
 
 # ---------------------------------------------------------------- --limit
@@ -329,7 +416,11 @@ def test_bad_connection_variable_in_group_vars_names_that_file(tmp_path):
 
 @pytest.fixture
 def fleet(tmp_path):
-    return load_inventory(write(tmp_path, "hosts", """
+    return load_inventory(
+        write(
+            tmp_path,
+            "hosts",
+            """
         [web]
         web1
         web2
@@ -342,40 +433,48 @@ def fleet(tmp_path):
         [staging]
         stage1
         [empty]
-    """))
+    """,
+        )
+    )
 
 
-@pytest.mark.parametrize("pattern, names", [
-    (None, ["web1", "web2", "db1", "stage1"]),
-    ("", ["web1", "web2", "db1", "stage1"]),
-    ("all", ["web1", "web2", "db1", "stage1"]),
-    ("*", ["web1", "web2", "db1", "stage1"]),
-    ("db1", ["db1"]),
-    ("web", ["web1", "web2"]),
-    ("stage1,db", ["web2", "db1", "stage1"]),
-    ("stage1:db", ["web2", "db1", "stage1"]),
-    ("prod:!db", ["web1"]),
-    ("prod,!web2", ["web1", "db1"]),
-    ("web:&db", ["web2"]),
-    ("!staging", ["web1", "web2", "db1"]),
-    ("web*", ["web1", "web2"]),
-    ("st*", ["stage1"]),
-    ("~(web|db)1", ["web1", "db1"]),
-    ("empty,db1", ["db1"]),
-])
+@pytest.mark.parametrize(
+    "pattern, names",
+    [
+        (None, ["web1", "web2", "db1", "stage1"]),
+        ("", ["web1", "web2", "db1", "stage1"]),
+        ("all", ["web1", "web2", "db1", "stage1"]),
+        ("*", ["web1", "web2", "db1", "stage1"]),
+        ("db1", ["db1"]),
+        ("web", ["web1", "web2"]),
+        ("stage1,db", ["web2", "db1", "stage1"]),
+        ("stage1:db", ["web2", "db1", "stage1"]),
+        ("prod:!db", ["web1"]),
+        ("prod,!web2", ["web1", "db1"]),
+        ("web:&db", ["web2"]),
+        ("!staging", ["web1", "web2", "db1"]),
+        ("web*", ["web1", "web2"]),
+        ("st*", ["stage1"]),
+        ("~(web|db)1", ["web1", "db1"]),
+        ("empty,db1", ["db1"]),
+    ],
+)
 def test_select(fleet, pattern, names):
     assert [h.name for h in fleet.select(pattern)] == names
 
 
-@pytest.mark.parametrize("pattern, message", [
-    ("webx", "no host matches --limit 'webx': unknown host or group 'webx'"),
-    ("web,nope", "no host matches --limit 'web,nope': unknown host or group 'nope'"),
-    ("web:!nope", "no host matches --limit 'web:!nope': unknown host or group 'nope'"),
-    ("zz*", "unknown host or group 'zz*'"),
-    ("web:&staging", "no host matches --limit 'web:&staging'"),
-    ("empty", "no host matches --limit 'empty'"),
-    ("~(", "bad regular expression '~('"),
-])
+@pytest.mark.parametrize(
+    "pattern, message",
+    [
+        ("webx", "no host matches --limit 'webx': unknown host or group 'webx'"),
+        ("web,nope", "no host matches --limit 'web,nope': unknown host or group 'nope'"),
+        ("web:!nope", "no host matches --limit 'web:!nope': unknown host or group 'nope'"),
+        ("zz*", "unknown host or group 'zz*'"),
+        ("web:&staging", "no host matches --limit 'web:&staging'"),
+        ("empty", "no host matches --limit 'empty'"),
+        ("~(", "bad regular expression '~('"),
+    ],
+)
 def test_select_errors(fleet, pattern, message):
     with pytest.raises(ConfigError) as info:
         fleet.select(pattern)
@@ -387,28 +486,42 @@ def test_select_errors(fleet, pattern, message):
 
 
 def test_hosts_from_uris():
-    hosts = hosts_from_uris("ssh://root@10.0.0.1:2222,docker://c1,local://,paramiko://u@h, "
-                            "ssh://k?ssh_identity_file=/keys/k&sudo=true,bare")
+    hosts = hosts_from_uris(
+        "ssh://root@10.0.0.1:2222,docker://c1,local://,paramiko://u@h, ssh://k?ssh_identity_file=/keys/k&sudo=true,bare"
+    )
     summary = [(h.name, h.address, h.port, h.user, h.connection) for h in hosts]
-    assert summary == [("10.0.0.1", "10.0.0.1", 2222, "root", "ssh"), ("c1", "c1", None, None, "docker"),
-                       ("local", "local", None, None, "local"), ("h", "h", None, "u", "paramiko"),
-                       ("k", "k", None, None, "ssh"), ("bare", "bare", None, None, "paramiko")]
+    assert summary == [
+        ("10.0.0.1", "10.0.0.1", 2222, "root", "ssh"),
+        ("c1", "c1", None, None, "docker"),
+        ("local", "local", None, None, "local"),
+        ("h", "h", None, "u", "paramiko"),
+        ("k", "k", None, None, "ssh"),
+        ("bare", "bare", None, None, "paramiko"),
+    ]
     assert hosts[4].vars["ansible_ssh_private_key_file"] == "/keys/k"
     assert hosts[4].vars["ansible_become"] is True
     assert hosts[0].layers[0].source == "--hosts"
 
 
-@pytest.mark.parametrize("uris, message", [
-    ("winrm://x", "--hosts: winrm://x: unsupported connection 'winrm'; expected one of ssh, paramiko, docker, local"),
-    ("ssh://", "--hosts: ssh://: missing host name"),
-    ("ssh://h:99999", "--hosts: ssh://h:99999: expected a port number (1-65535), got '99999'"),
-    ("ssh://a,docker://a", "--hosts: host 'a' is given twice"),
-    (" , ", "--hosts: no host given"),
-    ("ssh://[::1", "--hosts: ssh://[::1: Invalid IPv6 URL"),
-    ("ssh://h;id", "--hosts: ssh://h;id: 'h;id' is not a host name or IP address"),
-    ("paramiko://-oProxyCommand=id",
-     "--hosts: paramiko://-oProxyCommand=id: '-oProxyCommand=id' is not a host name or IP address"),
-])
+@pytest.mark.parametrize(
+    "uris, message",
+    [
+        (
+            "winrm://x",
+            "--hosts: winrm://x: unsupported connection 'winrm'; expected one of ssh, paramiko, docker, local",
+        ),
+        ("ssh://", "--hosts: ssh://: missing host name"),
+        ("ssh://h:99999", "--hosts: ssh://h:99999: expected a port number (1-65535), got '99999'"),
+        ("ssh://a,docker://a", "--hosts: host 'a' is given twice"),
+        (" , ", "--hosts: no host given"),
+        ("ssh://[::1", "--hosts: ssh://[::1: Invalid IPv6 URL"),
+        ("ssh://h;id", "--hosts: ssh://h;id: 'h;id' is not a host name or IP address"),
+        (
+            "paramiko://-oProxyCommand=id",
+            "--hosts: paramiko://-oProxyCommand=id: '-oProxyCommand=id' is not a host name or IP address",
+        ),
+    ],
+)
 def test_hosts_from_uris_errors(uris, message):
     with pytest.raises(ConfigError) as info:
         hosts_from_uris(uris)
@@ -423,8 +536,10 @@ def test_local_host():
 
 def test_example_inventories_agree():
     ini, yml = load_inventory("inventories/example.ini"), load_inventory("inventories/example.yml")
-    summary = lambda inv: sorted((h.name, h.address, h.port, h.user, h.connection, h.groups)  # noqa: E731
-                                 for h in inv.hosts)
+
+    def summary(inv):
+        return sorted((h.name, h.address, h.port, h.user, h.connection, h.groups) for h in inv.hosts)
+
     assert summary(ini) == summary(yml)
     assert len(ini.select("deis")) == 3
 
@@ -433,15 +548,43 @@ def test_example_inventories_agree():
 
 _counter = itertools.count()
 _junk = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-_ini_text = st.lists(st.sampled_from(["[web]", "[web:vars]", "[web:children]", "[db]", "[x:y]", "h1", "h[1:3]",
-                                      "h:22", "a=1", "h1 a=1", "h1 a", "db", "[a b]", "# c", "", "h2 p='x",
-                                      "ansible_port=0", "h1 ansible_connection=x"]) | st.text(max_size=20),
-                     max_size=12).map("\n".join)
+_ini_text = st.lists(
+    st.sampled_from(
+        [
+            "[web]",
+            "[web:vars]",
+            "[web:children]",
+            "[db]",
+            "[x:y]",
+            "h1",
+            "h[1:3]",
+            "h:22",
+            "a=1",
+            "h1 a=1",
+            "h1 a",
+            "db",
+            "[a b]",
+            "# c",
+            "",
+            "h2 p='x",
+            "ansible_port=0",
+            "h1 ansible_connection=x",
+        ]
+    )
+    | st.text(max_size=20),
+    max_size=12,
+).map("\n".join)
 _yaml_text = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=8) | st.sampled_from(["hosts", "vars", "children"]),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-        st.sampled_from(["all", "hosts", "vars", "children", "h1", "g", "ansible_port", "ansible_connection"])
-        | st.text(max_size=5), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["all", "hosts", "vars", "children", "h1", "g", "ansible_port", "ansible_connection"])
+            | st.text(max_size=5),
+            inner,
+            max_size=4,
+        )
+    ),
     max_leaves=12,
 )
 

@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from fleetready.config.errors import ConfigError
-from fleetready.outcome.redact import Redactor
 from fleetready.config.yamlfile import load_yaml
+from fleetready.outcome.redact import Redactor
 from tests.conftest import run_fleetready
 from tests.files import write
 
@@ -20,11 +20,14 @@ def laughs():
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.parametrize("text, line, message", [
-    (laughs(), 7, "aliases expand the document past 10,000,000 nodes and characters"),
-    ("a: &a [1, *a]\n", 1, "an alias refers to a node that contains it"),
-    ("a: &a {x: 1, y: *a}\n", 1, "an alias refers to a node that contains it"),
-])
+@pytest.mark.parametrize(
+    "text, line, message",
+    [
+        (laughs(), 7, "aliases expand the document past 10,000,000 nodes and characters"),
+        ("a: &a [1, *a]\n", 1, "an alias refers to a node that contains it"),
+        ("a: &a {x: 1, y: *a}\n", 1, "an alias refers to a node that contains it"),
+    ],
+)
 def test_alias_bombs_and_loops_are_refused_naming_the_line(tmp_path, text, line, message):
     path = write(tmp_path, "doc.yml", text)
     with pytest.raises(ConfigError) as info:
@@ -42,7 +45,7 @@ def test_shared_variables_are_learned_once_for_redaction():
     not once a host (a big group_vars file kept a CPU busy in fleetready/outcome/redact.py for minutes)."""
     shared = ["deep-secret-value"]
     for _ in range(64):
-        shared = [shared, shared]   # 65 lists, 2**64 paths through them
+        shared = [shared, shared]  # 65 lists, 2**64 paths through them
     redactor = Redactor(environ={})
     for host in range(1000):
         redactor.learn({"blob": shared, "api_token": f"token-{host:06d}"})
@@ -53,22 +56,51 @@ def test_shared_variables_are_learned_once_for_redaction():
 @pytest.mark.e2e
 def test_unmatched_waivers_are_announced_at_start_up(tmp_path):
     inventory = write(tmp_path, "hosts", "[web]\nweb1 ansible_host=192.0.2.1\n[db]\ndb1 ansible_host=192.0.2.2\n")
-    waivers = write(tmp_path, "waivers.yml", yaml.safe_dump({"waivers": [
-        {"control": "FR-IMG-1", "scope": "all", "reason": "r", "owner": "o", "expires": "2099-01-01"},
-        {"control": "FR-IMG-01", "scope": "host web-1", "reason": "r", "owner": "o", "expires": "2099-01-01"},
-        {"check": "test_facts_gathered", "scope": "group wbe", "reason": "r", "owner": "o", "expires": "2099-01-01"},
-        {"check": "test_facts_gathered", "scope": "group db", "reason": "r", "owner": "o", "expires": "2099-01-01"},
-    ]}, sort_keys=False))
-    code, _, output = run_fleetready(["--inventory", str(inventory), "--limit", "web", "--waivers", str(waivers),
-                                      "--collect-only"])
+    waivers = write(
+        tmp_path,
+        "waivers.yml",
+        yaml.safe_dump(
+            {
+                "waivers": [
+                    {"control": "FR-IMG-1", "scope": "all", "reason": "r", "owner": "o", "expires": "2099-01-01"},
+                    {
+                        "control": "FR-IMG-01",
+                        "scope": "host web-1",
+                        "reason": "r",
+                        "owner": "o",
+                        "expires": "2099-01-01",
+                    },
+                    {
+                        "check": "test_facts_gathered",
+                        "scope": "group wbe",
+                        "reason": "r",
+                        "owner": "o",
+                        "expires": "2099-01-01",
+                    },
+                    {
+                        "check": "test_facts_gathered",
+                        "scope": "group db",
+                        "reason": "r",
+                        "owner": "o",
+                        "expires": "2099-01-01",
+                    },
+                ]
+            },
+            sort_keys=False,
+        ),
+    )
+    code, _, output = run_fleetready(
+        ["--inventory", str(inventory), "--limit", "web", "--waivers", str(waivers), "--collect-only"]
+    )
     assert code == 0, output
     announced = {line for line in output.splitlines() if line.startswith("waiver matches no")}
-    assert announced == {   # the last waiver's group is outside --limit, but in the inventory
+    assert announced == {  # the last waiver's group is outside --limit, but in the inventory
         f"waiver matches no control of the checks collected: {waivers}:2: FR-IMG-1 on all hosts (owner o); "
         "did you mean 'FR-IMG-01'?",
         f"waiver matches no host in the inventory: {waivers}:7: FR-IMG-01 on host web-1 (owner o); "
         "did you mean 'web1'?",
         f"waiver matches no group in the inventory: {waivers}:12: test_facts_gathered on group wbe (owner o); "
-        "did you mean 'web'?"}, output
-    for line in announced:   # before the checks, and again in the summary
+        "did you mean 'web'?",
+    }, output
+    for line in announced:  # before the checks, and again in the summary
         assert output.index(line) < output.index("<Module") < output.index(" waivers ==") < output.rindex(line)

@@ -29,7 +29,7 @@ import pytest
 from fleetready.config.errors import ConfigError
 from fleetready.config.inventory import load_inventory
 
-pytestmark = pytest.mark.e2e   # runs ansible-inventory and fleetready's loader over a corpus
+pytestmark = pytest.mark.e2e  # runs ansible-inventory and fleetready's loader over a corpus
 
 CORPUS = Path(__file__).parent / "data" / "inventories"
 CASES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
@@ -83,8 +83,10 @@ REFUSED = {
 }
 
 # Accepted by Ansible, refused by fleetready (as in REFUSED), and why.
-METACHARACTERS = "Ansible keeps a string its address grammar cannot read as the host's name verbatim; " \
-                 "a host name or address with shell or ssh-option metacharacters is bad input"
+METACHARACTERS = (
+    "Ansible keeps a string its address grammar cannot read as the host's name verbatim; "
+    "a host name or address with shell or ssh-option metacharacters is bad input"
+)
 SKIPPED = "Ansible warns and skips part of the file, running without it"
 STRICTER = {
     "strict-ini-empty-key": "Ansible warns that the variable name '' is invalid (deprecated, an error from 2.23)",
@@ -140,14 +142,32 @@ def ansible(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ansible")
     (tmp / "ansible.cfg").write_text("")
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
-    env.update(ANSIBLE_CONFIG=str(tmp / "ansible.cfg"), ANSIBLE_HOME=str(tmp), ANSIBLE_LOCAL_TEMP=str(tmp),
-               ANSIBLE_INVENTORY_ENABLED="yaml,ini", ANSIBLE_INVENTORY_UNPARSED_FAILED="True", ANSIBLE_NOCOLOR="1")
+    env.update(
+        ANSIBLE_CONFIG=str(tmp / "ansible.cfg"),
+        ANSIBLE_HOME=str(tmp),
+        ANSIBLE_LOCAL_TEMP=str(tmp),
+        ANSIBLE_INVENTORY_ENABLED="yaml,ini",
+        ANSIBLE_INVENTORY_UNPARSED_FAILED="True",
+        ANSIBLE_NOCOLOR="1",
+    )
     args = [arg for case in CASES for arg in (str(inventory_file(case)), str(tmp / case))]
-    proc = subprocess.run([sys.executable, "-c", ANSIBLE_INVENTORY_LIST, *args], cwd=tmp, env=env,
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", ANSIBLE_INVENTORY_LIST, *args],
+        cwd=tmp,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, f"ansible-core is a test dependency (requirements-test.txt):\n{proc.stderr}"
-    return {case: (int((tmp / f"{case}.rc").read_text()), (tmp / f"{case}.out").read_text(),
-                   (tmp / f"{case}.err").read_text()) for case in CASES}
+    return {
+        case: (
+            int((tmp / f"{case}.rc").read_text()),
+            (tmp / f"{case}.out").read_text(),
+            (tmp / f"{case}.err").read_text(),
+        )
+        for case in CASES
+    }
 
 
 def ansible_view(listing):
@@ -160,8 +180,9 @@ def ansible_view(listing):
         for host in data.get("hosts", ()):
             direct[host].add(name)
     hostvars = listing["_meta"]["hostvars"]
-    hosts = {host: (ancestors(names | {"all"}, parents), unwrap(hostvars.get(host, {})))
-             for host, names in direct.items()}
+    hosts = {
+        host: (ancestors(names | {"all"}, parents), unwrap(hostvars.get(host, {}))) for host, names in direct.items()
+    }
     return hosts, set(groups) | set(parents)
 
 
@@ -186,10 +207,12 @@ def unwrap(value):
 
 def fleetready_view(inventory):
     """The same of load_inventory, variables as JSON gives them (dates as ISO text, like Ansible's)."""
+
     def iso(value):
         if isinstance(value, (datetime.date, datetime.datetime)):
             return value.isoformat()
         raise TypeError(f"not JSON: {value!r}")
+
     hosts = {h.name: (set(h.groups), json.loads(json.dumps(h.vars, default=iso))) for h in inventory.hosts}
     return hosts, set(inventory.group_names)
 
@@ -202,7 +225,7 @@ def test_corpus_is_broad():
 @pytest.mark.parametrize("case", CASES)
 def test_fleetready_reads_inventories_as_ansible_does(ansible, case):
     code, out, err = ansible[case]
-    assert "Unexpected Exception" not in err and "Traceback" not in err, err   # Ansible's own bug
+    assert "Unexpected Exception" not in err and "Traceback" not in err, err  # Ansible's own bug
     try:
         ours, error = fleetready_view(load_inventory(inventory_file(case))), None
     except ConfigError as e:

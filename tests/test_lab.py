@@ -1,5 +1,6 @@
 """The lab is what the checks are tested against, so prove it: every defect scenario really
 has its defect, observed the way an outsider would, and `sound` has none of them."""
+
 import http.client
 import os
 import signal
@@ -17,7 +18,7 @@ from lab import pki, state
 from lab.fleet import cleanup_stale, list_labs
 
 pytestmark = pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")
-VARIANTS = ["deis", "docker_log_driver"]   # sound hosts of another kind, no defect
+VARIANTS = ["deis", "docker_log_driver"]  # sound hosts of another kind, no defect
 DEFECTS = [n for n in state.names() if n not in ("sound", "receiver", *VARIANTS)]
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,7 +61,7 @@ def tls_error(h, server_name=pki.SERVER_NAME) -> str | None:
 def accepts_tls1(h) -> bool:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
-    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")    # OpenSSL 3 refuses TLS 1.0 above level 0
+    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")  # OpenSSL 3 refuses TLS 1.0 above level 0
     ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1
     try:
         with socket.create_connection((h.address, 443), timeout=3) as sock:
@@ -99,15 +100,18 @@ def backup_files(h) -> list[tuple[int, float]]:
     src = PROFILE["backups"]["sources"][0]
     _, out = h.exec(f"stat -c '%s %Y' {src['path']} 2>/dev/null")
     now = time.time()
-    return [(int(s), (now - int(m)) / 3600) for s, m in (l.split() for l in out.splitlines())]
+    return [(int(s), (now - int(m)) / 3600) for s, m in (line.split() for line in out.splitlines())]
 
 
 @pytest.fixture(scope="module")
 def received(lab) -> str:
     """Log a canary on every scenario host at once; the receiver's file once the sound
     host's canary (the slowest expected one) has arrived, plus a margin for stragglers."""
-    canaries = {h.name: f"canary-{h.name}-{time.time_ns()}" for h in lab.hosts.values()
-                if h.kind == "full" and h.scenario != "receiver"}
+    canaries = {
+        h.name: f"canary-{h.name}-{time.time_ns()}"
+        for h in lab.hosts.values()
+        if h.kind == "full" and h.scenario != "receiver"
+    }
     for name, canary in canaries.items():
         lab.host(name).exec(["logger", canary])
     receiver = lab.host("logs")
@@ -122,8 +126,12 @@ def received(lab) -> str:
 
 def ssh(lab, h, command) -> subprocess.CompletedProcess:
     """OpenSSH with the lab's ssh_config (host key checked against its known_hosts)."""
-    return subprocess.run(["ssh", "-F", str(lab.files["ssh_config"]), "-o", "BatchMode=yes",
-                           h.address, command], capture_output=True, text=True, timeout=20)
+    return subprocess.run(
+        ["ssh", "-F", str(lab.files["ssh_config"]), "-o", "BatchMode=yes", h.address, command],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
 
 
 def drain_config(h) -> str:
@@ -144,32 +152,35 @@ def drain_reachable(h) -> bool:
 # scenario -> probe(lab, host) returning True when that host shows the defect
 PROBES = {
     "missing_images": lambda lab, h: not REQUIRED <= images_in_engine(h),
-    "wrong_image_tag": lambda lab, h: "fleetready-lab/app:1.0" not in images_in_engine(h)
-    and "fleetready-lab/app:0.9" in images_in_engine(h),
-    "firewall_off": lambda lab, h: "policy accept" in h.exec("nft list chain inet filter input")[1]
-    and reachable_from_machine(h.address, 9100),
-    "firewall_open_port": lambda lab, h: reachable_from_machine(h.address, 2379)
-    and reachable_from_host(lab.host("sshd0"), h.address, 2379),
+    "wrong_image_tag": lambda lab, h: (
+        "fleetready-lab/app:1.0" not in images_in_engine(h) and "fleetready-lab/app:0.9" in images_in_engine(h)
+    ),
+    "firewall_off": lambda lab, h: (
+        "policy accept" in h.exec("nft list chain inet filter input")[1] and reachable_from_machine(h.address, 9100)
+    ),
+    "firewall_open_port": lambda lab, h: (
+        reachable_from_machine(h.address, 2379) and reachable_from_host(lab.host("sshd0"), h.address, 2379)
+    ),
     "cert_expired": lambda lab, h: tls_error(h) == "certificate has expired",
     "cert_self_signed": lambda lab, h: tls_error(h) == "self-signed certificate",
     "cert_wrong_name": lambda lab, h: (tls_error(h) or "").startswith("Hostname mismatch"),
     "legacy_tls": lambda lab, h: accepts_tls1(h),
     "no_https_redirect": lambda lab, h: http_get(h, 80).status == 200,
     "no_hsts": lambda lab, h: http_get(h, 443, tls=True).getheader("Strict-Transport-Security") is None,
-    "backup_stale": lambda lab, h: min(age for _, age in backup_files(h))
-    > PROFILE["backups"]["sources"][0]["max_age_hours"],
+    "backup_stale": lambda lab, h: (
+        min(age for _, age in backup_files(h)) > PROFILE["backups"]["sources"][0]["max_age_hours"]
+    ),
     "backup_empty": lambda lab, h: all(size == 0 for size, _ in backup_files(h)),
     "metrics_down": lambda lab, h: h.exec("curl -sf http://127.0.0.1:9100/metrics")[0] != 0,
 }
 # the log defects are all "the canary does not arrive", told apart by the configuration
 LOG_PROBES = {
     "no_log_forwarding": lambda h: "omfwd" not in drain_config(h),
-    "log_forwarding_wrong_target": lambda h: 'target="logs.lab"' not in drain_config(h)
-    and "omfwd" in drain_config(h),
-    "receiver_down": lambda h: 'target="logs.lab" port="514"' in drain_config(h)
-    and not drain_reachable(h),
-    "docker_log_driver_receiver_down": lambda h: docker_drain(h) and "omfwd" not in drain_config(h)
-    and not drain_reachable(h),
+    "log_forwarding_wrong_target": lambda h: 'target="logs.lab"' not in drain_config(h) and "omfwd" in drain_config(h),
+    "receiver_down": lambda h: 'target="logs.lab" port="514"' in drain_config(h) and not drain_reachable(h),
+    "docker_log_driver_receiver_down": lambda h: (
+        docker_drain(h) and "omfwd" not in drain_config(h) and not drain_reachable(h)
+    ),
 }
 
 
@@ -203,7 +214,7 @@ def test_sound_host_forwards_logs(lab, received):
 def test_docker_log_driver_host_forwards_container_logs_only(lab, received):
     h = host(lab, "docker_log_driver")
     assert docker_drain(h) and "omfwd" not in drain_config(h) and drain_reachable(h)
-    assert not received[h.name]   # its syslog daemon forwards nothing
+    assert not received[h.name]  # its syslog daemon forwards nothing
     line = f"container-{time.time_ns()}"
     h.check(f"docker run --rm --pull never --network none alpine:3.2 echo {line}")
     deadline = time.monotonic() + 10
@@ -238,8 +249,8 @@ def test_deis_host(lab):
     assert "DEIS_RELEASE=v1.13.4" in h.exec("cat /etc/deis-release")[1]
     assert {"deis/router:v1.13.4", "deis/store-monitor:v1.13.4", "alpine:3.2"} <= images_in_engine(h)
     rc, out = h.exec("ETCDCTL_API=2 /run/deis/bin/preseed 2>&1")
-    assert rc == 0 and out == ""            # already preseeded: nothing pulled
-    assert not reachable_from_machine(h.address, 4001)   # etcd on 0.0.0.0, firewalled
+    assert rc == 0 and out == ""  # already preseeded: nothing pulled
+    assert not reachable_from_machine(h.address, 4001)  # etcd on 0.0.0.0, firewalled
 
 
 def test_hosts_answer_over_openssh_with_the_lab_files(lab):
@@ -277,10 +288,11 @@ def test_stopped_host_refuses_and_comes_back(make_lab):
 
 
 def test_cleanup_stale_removes_labs_of_dead_processes(lab_images):
-    code = ("from lab.fleet import Lab; lab = Lab(); lab.add_host('a'); lab.up(); "
-            "print(lab.name, flush=True); import time; time.sleep(600)")
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE,
-                            text=True)
+    code = (
+        "from lab.fleet import Lab; lab = Lab(); lab.add_host('a'); lab.up(); "
+        "print(lab.name, flush=True); import time; time.sleep(600)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     name = proc.stdout.readline().strip()
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()

@@ -1,5 +1,6 @@
 """The lab's first-time steps on an empty cache, raced by threads and processes as a first
 bring-up races them: one CA and one key pair, whole and matching, whoever wins."""
+
 import os
 import subprocess
 import sys
@@ -31,20 +32,32 @@ print(pki.CA_CERT.read_text())
 
 def test_concurrent_first_bring_up_makes_one_matching_ca_and_key_pair(tmp_path):
     env = dict(os.environ, FLEETREADY_LAB_CACHE=str(tmp_path / "cache"))
-    procs = [subprocess.Popen([sys.executable, "-c", RACE], cwd=ROOT, env=env, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACE], cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for _ in range(3)
+    ]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], [err for _, err in outputs]
-    assert len({out for out, _ in outputs}) == 1   # every process ended on the same CA
+    assert len({out for out, _ in outputs}) == 1  # every process ended on the same CA
     leftovers = {p.name for p in (tmp_path / "cache").rglob("*") if p.is_file()}
-    assert not [n for n in leftovers if n.startswith(".fleetready-")]   # no half-written file
+    assert not [n for n in leftovers if n.startswith(".fleetready-")]  # no half-written file
 
 
 def test_lab_profile_follows_the_cache(tmp_path):
     env = dict(os.environ, FLEETREADY_LAB_CACHE=str(tmp_path / "cache"))
-    script = ("import sys, yaml; from pathlib import Path; from lab import hostfiles;"
-              "hostfiles.write_profile(Path(sys.argv[1]));"
-              "print(yaml.safe_load(Path(sys.argv[1]).read_text())['tls']['endpoints'][0]['ca_file'])")
-    out = subprocess.run([sys.executable, "-c", script, str(tmp_path / "profile.yaml")], cwd=ROOT,
-                         env=env, capture_output=True, text=True, check=True).stdout
+    script = (
+        "import sys, yaml; from pathlib import Path; from lab import hostfiles;"
+        "hostfiles.write_profile(Path(sys.argv[1]));"
+        "print(yaml.safe_load(Path(sys.argv[1]).read_text())['tls']['endpoints'][0]['ca_file'])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "profile.yaml")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert out.strip() == str(tmp_path / "cache" / "pki" / "ca.pem")

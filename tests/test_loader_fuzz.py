@@ -2,15 +2,21 @@
 (one line), never anything else (inventory and profiles: tests/test_inventory.py, test_profiles.py)."""
 
 import yaml
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from fleetready.config.errors import ConfigError
 from fixtures.waivers import load_waivers
+from fleetready.config.errors import ConfigError
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20), st.dates().map(str))
 KEYS = st.sampled_from(["control", "check", "scope", "reason", "owner", "expires", "waivers", "x"])
-DOCS = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4)
-                    | st.dictionaries(st.one_of(KEYS, st.text(max_size=8)), inner, max_size=6), max_leaves=20)
+DOCS = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.one_of(KEYS, st.text(max_size=8)), inner, max_size=6)
+    ),
+    max_leaves=20,
+)
 
 
 def loads_or_config_error(path):

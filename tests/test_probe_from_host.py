@@ -13,8 +13,8 @@ def test_refused_and_open_ports_each_get_their_verdict():
     with socket.socket() as listener, socket.socket() as closed:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
-        closed.bind(("127.0.0.1", 0))   # bound, not listening: connects are refused
+        closed.bind(("127.0.0.1", 0))  # bound, not listening: connects are refused
         ports = [listener.getsockname()[1], closed.getsockname()[1]]
-        for _ in range(5):   # the bug showed in one run of four
+        for _ in range(5):  # the bug showed in one run of four
             verdicts = probe_from_host(testinfra.get_host("local://"), "127.0.0.1", ports)
             assert verdicts == {ports[0]: "open", ports[1]: "closed"}

@@ -8,7 +8,8 @@ from tests.conftest import run_fleetready
 def test_progress_lines_count_hosts_and_failures_without_flooding(make_lab):
     lab = make_lab(sshd=20)
     code, results, output = run_fleetready(
-        ["--inventory", str(lab.files["inventory"]), "--ssh-config", str(lab.files["ssh_config"])])
+        ["--inventory", str(lab.files["inventory"]), "--ssh-config", str(lab.files["ssh_config"])]
+    )
     lines = re.findall(r"fleetready: (\d+)/20 hosts done, (\d+) results failing on (\d+) hosts", output)
     assert 5 <= len(lines) <= 10, output
     done = [int(d) for d, _, _ in lines]

@@ -21,9 +21,13 @@ from tests.conftest import run_fleetready
 # engine, iptables-nft with no nft binary, iptables-legacy, the Deis-like host, one that
 # drains through the Docker log driver (its canary is a container, removed again); plus no
 # firewall and no Docker at all (the light host) and the log receiver the lab adds.
-KINDS = {"nftables": HOSTS["sound"], "iptables-nft": HOSTS["iptables-nft"],
-         "iptables-legacy": HOSTS["iptables-legacy"], "deis": HOSTS["deis"],
-         "docker-log-driver": ("docker_log_driver", None, None)}
+KINDS = {
+    "nftables": HOSTS["sound"],
+    "iptables-nft": HOSTS["iptables-nft"],
+    "iptables-legacy": HOSTS["iptables-legacy"],
+    "deis": HOSTS["deis"],
+    "docker-log-driver": ("docker_log_driver", None, None),
+}
 FINGERPRINT = r"""
 export LC_ALL=C
 for c in 'nft list ruleset' iptables-legacy-save ip6tables-legacy-save iptables-nft-save ip6tables-nft-save; do
@@ -44,13 +48,14 @@ fi
 """
 # What changes on a host by itself, run or no run: save-file headers with the time, packet
 # counters, the fingerprint's own processes, module use counts.
-NOISE = [(re.compile(r"^# (Generated|Completed) .*$", re.M), ""),
-         (re.compile(r"\[\d+:\d+\]"), "[n:n]"),
-         (re.compile(r"counter packets \d+ bytes \d+"), "counter"),
-         (re.compile(r"^(\S+ \d+) \d+ .*$", re.M), r"\1"),   # /proc/modules: name, size only
-         # ([name] <defunct>: one of them exiting as ps looks)
-         (re.compile(r"^(\[(sh|ps|sort|find|docker)\]|sh -c|ps -eo|sort|find /etc|docker (ps|images))( .*)?\n",
-                     re.M), "")]
+NOISE = [
+    (re.compile(r"^# (Generated|Completed) .*$", re.M), ""),
+    (re.compile(r"\[\d+:\d+\]"), "[n:n]"),
+    (re.compile(r"counter packets \d+ bytes \d+"), "counter"),
+    (re.compile(r"^(\S+ \d+) \d+ .*$", re.M), r"\1"),  # /proc/modules: name, size only
+    # ([name] <defunct>: one of them exiting as ps looks)
+    (re.compile(r"^(\[(sh|ps|sort|find|docker)\]|sh -c|ps -eo|sort|find /etc|docker (ps|images))( .*)?\n", re.M), ""),
+]
 
 
 def fingerprint(host):
@@ -92,12 +97,11 @@ def test_a_full_run_of_every_check_changes_nothing_on_any_kind_of_host(lab, tmp_
     names = list(lab.hosts)
     inventory = write_inventory(lab, tmp_path / "inventory.yml", connection)
     before = {name: fingerprint(lab.host(name)) for name in names}
-    code, results, output = run_fleetready(["--inventory", inventory, "--ssh-config",
-                                            str(lab.files["ssh_config"])])
+    code, results, output = run_fleetready(["--inventory", inventory, "--ssh-config", str(lab.files["ssh_config"])])
     assert results is not None, output
     assert {r["host"] for r in results["results"]} == set(names)
     canary = {r["host"]: r["outcome"] for r in results["results"] if r["control"] == "FR-LOG-02"}
-    assert canary["docker-log-driver"] == "pass", output   # its container did run
+    assert canary["docker-log-driver"] == "pass", output  # its container did run
     # The run closed its connections: the login sessions end (sshd exits as the client goes).
     deadline = time.monotonic() + 30
     while any(sessions(lab.host(n)) for n in names) and time.monotonic() < deadline:

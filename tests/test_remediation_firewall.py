@@ -28,11 +28,13 @@ CUTS_SSH = """table inet filter {
 }
 """
 # Rules and tables the host had before, which the fix does not own.
-EXTRAS = ("nft add chain inet filter forward '{ type filter hook forward priority 0; policy drop; }'"
-          " && nft insert rule inet filter input ct state invalid drop"
-          " && nft add table ip6 filter"
-          " && nft add chain ip6 filter input '{ type filter hook input priority 0; policy accept; }'"
-          " && nft add rule ip6 filter input ct state invalid drop")
+EXTRAS = (
+    "nft add chain inet filter forward '{ type filter hook forward priority 0; policy drop; }'"
+    " && nft insert rule inet filter input ct state invalid drop"
+    " && nft add table ip6 filter"
+    " && nft add chain ip6 filter input '{ type filter hook input priority 0; policy accept; }'"
+    " && nft add rule ip6 filter input ct state invalid drop"
+)
 BOOT_VS_LIVE = """for t in $(nft list tables | tr ' ' _); do t=$(echo "$t" | tr _ ' ')
   nft -s list $t 2>&1 | grep -q 'managed by iptables-nft' || nft -s list $t; done >/tmp/live.nft
 unshare -n sh -c 'nft -f /etc/nftables.conf && nft -s list ruleset' >/tmp/boot.nft
@@ -43,32 +45,77 @@ SNAPSHOT = "nft -s list ruleset 2>&1; cat /etc/nftables.conf"
 
 def fresh_ssh(lab, name):
     """A new ssh connection (no ControlMaster): what an operator would need after the change."""
-    return subprocess.run(["ssh", "-F", str(lab.files["ssh_config"]), "-o", "ControlMaster=no",
-                           "-o", "ControlPath=none", "-o", "ConnectTimeout=5",
-                           lab.host(name).address, "true"], capture_output=True, timeout=30).returncode
+    return subprocess.run(
+        [
+            "ssh",
+            "-F",
+            str(lab.files["ssh_config"]),
+            "-o",
+            "ControlMaster=no",
+            "-o",
+            "ControlPath=none",
+            "-o",
+            "ConnectTimeout=5",
+            lab.host(name).address,
+            "true",
+        ],
+        capture_output=True,
+        timeout=30,
+    ).returncode
 
 
 @pytest.fixture(scope="module")
 def run(make_lab, tmp_path_factory):
-    lab = make_lab(full={"good": "firewall_off", "cutoff": "firewall_off", "bare": "firewall_off",
-                         "metrics": "firewall_off", "extras": "firewall_off", "unsaved": "sound"})
+    lab = make_lab(
+        full={
+            "good": "firewall_off",
+            "cutoff": "firewall_off",
+            "bare": "firewall_off",
+            "metrics": "firewall_off",
+            "extras": "firewall_off",
+            "unsaved": "sound",
+        }
+    )
     lab.host("bare").check("nft delete table inet filter")  # no filter table at all
     lab.host("extras").check(EXTRAS)
-    lab.host("unsaved").check("rm /etc/nftables.conf")      # default-deny, but only until a reboot
+    lab.host("unsaved").check("rm /etc/nftables.conf")  # default-deny, but only until a reboot
     tmp = tmp_path_factory.mktemp("remediate-firewall")
     # `metrics` serves node_up on 9100 to Prometheus on the controller; `logs` (the lab's
     # receiver, default profile: ssh only) is the drain of every other host.
-    lab_inventory(lab, tmp / "inventory.yml", policies={
-        "cutoff": {"firewall": {"ruleset": CUTS_SSH}},
-        "metrics": {"monitoring": {"scrape_from": "controller"}}})
+    lab_inventory(
+        lab,
+        tmp / "inventory.yml",
+        policies={
+            "cutoff": {"firewall": {"ruleset": CUTS_SSH}},
+            "metrics": {"monitoring": {"scrape_from": "controller"}},
+        },
+    )
     before = {name: lab.host(name).check(SNAPSHOT) for name in ("metrics", "logs")}
-    code, results, output = run_fleetready([
-        "--inventory", str(tmp / "inventory.yml"), "--ssh-config", str(lab.files["ssh_config"]),
-        "-k", "FR-FW", "--remediate=apply", "--remediate-rollback-seconds", str(WINDOW), "--remediate-max-hosts", "10",
-        "--remediation-log", str(tmp / "audit.jsonl")])
+    code, results, output = run_fleetready(
+        [
+            "--inventory",
+            str(tmp / "inventory.yml"),
+            "--ssh-config",
+            str(lab.files["ssh_config"]),
+            "-k",
+            "FR-FW",
+            "--remediate=apply",
+            "--remediate-rollback-seconds",
+            str(WINDOW),
+            "--remediate-max-hosts",
+            "10",
+            "--remediation-log",
+            str(tmp / "audit.jsonl"),
+        ]
+    )
     assert results is not None, output
-    return (lab, {(r["host"], r["control"]): r for r in results["results"]}, before, output,
-            audit.read(tmp / "audit.jsonl"))
+    return (
+        lab,
+        {(r["host"], r["control"]): r for r in results["results"]},
+        before,
+        output,
+        audit.read(tmp / "audit.jsonl"),
+    )
 
 
 def test_good_ruleset_confirmed_persisted_and_passes(run):
@@ -109,7 +156,7 @@ def test_ruleset_cutting_ssh_is_rolled_back(run):
     assert record["result"] == "rolled back", record
     assert record["message"].startswith(f"not confirmed within {WINDOW} s (no fresh connection:")
     assert record["message"].endswith("the host restored table inet filter by itself")
-    assert record["commands"][-2]["rc"] is None          # the fresh connection was refused
+    assert record["commands"][-2]["rc"] is None  # the fresh connection was refused
     host = lab.host("cutoff")
     assert "policy accept" in host.check("nft list table inet filter")
     assert "fleetready remediation" not in host.check("cat /etc/nftables.conf")
@@ -129,29 +176,42 @@ def test_unsaved_ruleset_is_persisted_as_it_runs_and_nothing_loaded(run):
     assert record["result"] == "fixed", record
     assert [s["why"] for s in record["plan"]] == [
         "stage the ruleset and the boot file; nft checks both",
-        "write /etc/nftables.conf (the previous one kept as /var/lib/fleetready/firewall/boot.before)"]
+        "write /etc/nftables.conf (the previous one kept as /var/lib/fleetready/firewall/boot.before)",
+    ]
     host = lab.host("unsaved")
     assert f"table {OWN_TABLE}" not in host.check("nft list tables")
     assert host.check(BOOT_VS_LIVE).strip() == "same"
 
 
-@pytest.mark.parametrize("host, port, users", [
-    ("metrics", 9100, ["metrics scraped from controller (monitoring.metrics_url http://127.0.0.1:9100/metrics)"]),
-    ("logs", 514, [f"log drain of {h} (its logging.drain logs.lab:514/tcp)"
-                   for h in ("bare", "cutoff", "extras", "good", "metrics", "unsaved")]),   # run order
-])
+@pytest.mark.parametrize(
+    "host, port, users",
+    [
+        ("metrics", 9100, ["metrics scraped from controller (monitoring.metrics_url http://127.0.0.1:9100/metrics)"]),
+        (
+            "logs",
+            514,
+            [
+                f"log drain of {h} (its logging.drain logs.lab:514/tcp)"
+                for h in ("bare", "cutoff", "extras", "good", "metrics", "unsaved")
+            ],
+        ),  # run order
+    ],
+)
 def test_ruleset_blocking_what_the_host_serves_is_a_conflict(run, host, port, users):
     lab, results, before, *_ = run
     record = results[host, "FR-FW-01"]["remediation"]
     assert record["result"] == "conflict" and record["commands"] == [], record
-    assert record["conflicts"] == [{"port": port, "protocol": "tcp", "used_by": users,
-                                    "allow_with": "firewall.allowed_tcp_ports"}]
+    assert record["conflicts"] == [
+        {"port": port, "protocol": "tcp", "used_by": users, "allow_with": "firewall.allowed_tcp_ports"}
+    ]
     more = f" and {len(users) - 1} more" if len(users) > 1 else ""
-    assert record["message"] == (f"not applied: the ruleset would block {port}/tcp, used by {users[0]}{more}:"
-                                 " allow it with firewall.allowed_tcp_ports")
-    assert record["plan"], record   # what it would have run, for the operator to see
+    assert record["message"] == (
+        f"not applied: the ruleset would block {port}/tcp, used by {users[0]}{more}:"
+        " allow it with firewall.allowed_tcp_ports"
+    )
+    assert record["plan"], record  # what it would have run, for the operator to see
     assert lab.host(host).check(SNAPSHOT) == before[host]
-    socket.create_connection((lab.host(host).address, port), timeout=3).close()   # still served
+    socket.create_connection((lab.host(host).address, port), timeout=3).close()  # still served
     # One plan per host: FR-FW-02 refers to FR-FW-01's instead of repeating it.
     second = results[host, "FR-FW-02"]["remediation"]
     assert (second["result"], second["same_as"], second["plan"]) == ("conflict", "FR-FW-01", [])
@@ -159,15 +219,23 @@ def test_ruleset_blocking_what_the_host_serves_is_a_conflict(run, host, port, us
 
 def test_start_up_warns_of_a_policy_blocking_its_own_metrics(run):
     output = run[3]
-    assert ("warning: policy of metrics: port 9100/tcp, metrics scraped from controller (monitoring.metrics_url"
-            " http://127.0.0.1:9100/metrics), is in firewall.closed_tcp_ports") in output
+    assert (
+        "warning: policy of metrics: port 9100/tcp, metrics scraped from controller (monitoring.metrics_url"
+        " http://127.0.0.1:9100/metrics), is in firewall.closed_tcp_ports"
+    ) in output
 
 
 def test_every_result_but_fixed_says_why_in_one_line(run):
     records = run[4]
     assert {r["host"]: r["result"] for r in records} == {
-        "good": "fixed", "extras": "fixed", "bare": "fixed", "unsaved": "fixed", "cutoff": "rolled back",
-        "metrics": "conflict", "logs": "conflict"}
+        "good": "fixed",
+        "extras": "fixed",
+        "bare": "fixed",
+        "unsaved": "fixed",
+        "cutoff": "rolled back",
+        "metrics": "conflict",
+        "logs": "conflict",
+    }
     for r in records:
         assert (r["result"] == "fixed") == (r["message"] == "") and "\n" not in r["message"], r
 
@@ -199,23 +267,27 @@ RULESET = """table inet t {
 @pytest.fixture(scope="module")
 def nft_json(run):
     """RULESET as nft itself lists it, loaded into a fresh network namespace on a lab host."""
-    return json.loads(run[0].host("good").check(
-        "unshare -n sh -c 'nft -f /dev/stdin && nft -j list ruleset'", input=RULESET))
+    return json.loads(
+        run[0].host("good").check("unshare -n sh -c 'nft -f /dev/stdin && nft -j list ruleset'", input=RULESET)
+    )
 
 
-@pytest.mark.parametrize("protocol, port, source, expected", [
-    ("tcp", 5, None, "accept"),
-    ("tcp", 9, None, "unknown"),                  # depends on the interface it came in on
-    ("tcp", 22, "10.1.2.3", "accept"),
-    ("tcp", 22, "11.1.2.3", "drop"),              # to sub, which drops it
-    ("tcp", 22, None, "unknown"),                 # depends on who connects
-    ("udp", 514, "172.16.0.5", "accept"),
-    ("udp", 514, "172.16.0.50", "unknown"),       # only the rate limit could let it in
-    ("tcp", 8050, None, "accept"),
-    ("tcp", 7, None, "drop"),
-    ("tcp", 98, None, "accept"),
-    ("tcp", 99, None, "unknown"),                 # back from sub, then the rate limit
-    ("tcp", 1234, None, "drop"),
-])
+@pytest.mark.parametrize(
+    "protocol, port, source, expected",
+    [
+        ("tcp", 5, None, "accept"),
+        ("tcp", 9, None, "unknown"),  # depends on the interface it came in on
+        ("tcp", 22, "10.1.2.3", "accept"),
+        ("tcp", 22, "11.1.2.3", "drop"),  # to sub, which drops it
+        ("tcp", 22, None, "unknown"),  # depends on who connects
+        ("udp", 514, "172.16.0.5", "accept"),
+        ("udp", 514, "172.16.0.50", "unknown"),  # only the rate limit could let it in
+        ("tcp", 8050, None, "accept"),
+        ("tcp", 7, None, "drop"),
+        ("tcp", 98, None, "accept"),
+        ("tcp", 99, None, "unknown"),  # back from sub, then the rate limit
+        ("tcp", 1234, None, "drop"),
+    ],
+)
 def test_verdict_on_nfts_own_json(nft_json, protocol, port, source, expected):
     assert verdict(nft_json, protocol, port, source) == expected

@@ -21,14 +21,25 @@ def lab(make_lab, tmp_path_factory):
         lab.registry.push(ref)
     tmp = tmp_path_factory.mktemp("remediate-images")
     # `direct` names the registry in its policy; `mirror` pulls through the engine's mirror.
-    lab_inventory(lab, tmp / "inventory.yml",
-                  policies={"direct": {"images": {"registry": lab.registry.address}}})
+    lab_inventory(lab, tmp / "inventory.yml", policies={"direct": {"images": {"registry": lab.registry.address}}})
     return lab, str(tmp / "inventory.yml"), tmp
 
 
 def apply(lab, inventory, log, *extra):
-    return run_fleetready(["--inventory", inventory, "--ssh-config", str(lab.files["ssh_config"]),
-                           "-k", "FR-IMG-01", "--remediate=apply", "--remediation-log", str(log), *extra])
+    return run_fleetready(
+        [
+            "--inventory",
+            inventory,
+            "--ssh-config",
+            str(lab.files["ssh_config"]),
+            "-k",
+            "FR-IMG-01",
+            "--remediate=apply",
+            "--remediation-log",
+            str(log),
+            *extra,
+        ]
+    )
 
 
 def test_max_hosts_then_fixed_then_idempotent(lab):
@@ -41,7 +52,7 @@ def test_max_hosts_then_fixed_then_idempotent(lab):
     fixed = next(h for h in ("mirror", "direct") if checks[h]["remediation"]["result"] == "fixed")
     skipped = ({"mirror", "direct"} - {fixed}).pop()
     assert checks[fixed]["outcome"] == "pass"
-    assert checks[skipped]["outcome"] == "fail"   # nothing was done: the check stays failed
+    assert checks[skipped]["outcome"] == "fail"  # nothing was done: the check stays failed
     assert code == 1
 
     # The second run fixes the other host and leaves the fixed one alone.

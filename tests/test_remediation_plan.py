@@ -7,17 +7,28 @@ from remediations import audit
 from tests.conftest import run_fleetready
 from tests.labrun import lab_inventory
 
-HOSTS = {"images": "missing_images", "nolog": "no_log_forwarding", "stale": "backup_stale",
-         "fwoff": "firewall_off", "tls": "legacy_tls"}
-SOURCE = {"name": "db", "kind": "path", "path": "/var/backups/fleetready/db-*.tar.gz", "max_age_hours": 26,
-          "command": "tar -czf /var/backups/fleetready/db-now.tar.gz -C / etc"}
+HOSTS = {
+    "images": "missing_images",
+    "nolog": "no_log_forwarding",
+    "stale": "backup_stale",
+    "fwoff": "firewall_off",
+    "tls": "legacy_tls",
+}
+SOURCE = {
+    "name": "db",
+    "kind": "path",
+    "path": "/var/backups/fleetready/db-*.tar.gz",
+    "max_age_hours": 26,
+    "command": "tar -czf /var/backups/fleetready/db-now.tar.gz -C / etc",
+}
 # What a fix could change; counters of Docker's rules move with traffic, so they are left out.
-SNAPSHOT = ("docker image ls --no-trunc --format '{{.ID}} {{.Repository}}:{{.Tag}}' | sort;"
-            " ls -la --time-style=full-iso /etc/rsyslog.d /var/backups/fleetready;"
-            " nft list ruleset | sed 's/counter packets [0-9]* bytes [0-9]*/counter/';"
-            " cat /etc/nftables.conf; ls -a /var/lib/fleetready /var/lock 2>&1; true")
-CONTROLS = {"images": "FR-IMG-01", "nolog": "FR-LOG-01", "stale": "FR-BAK-01", "fwoff": "FR-FW-01",
-            "tls": "FR-TLS-01"}
+SNAPSHOT = (
+    "docker image ls --no-trunc --format '{{.ID}} {{.Repository}}:{{.Tag}}' | sort;"
+    " ls -la --time-style=full-iso /etc/rsyslog.d /var/backups/fleetready;"
+    " nft list ruleset | sed 's/counter packets [0-9]* bytes [0-9]*/counter/';"
+    " cat /etc/nftables.conf; ls -a /var/lib/fleetready /var/lock 2>&1; true"
+)
+CONTROLS = {"images": "FR-IMG-01", "nolog": "FR-LOG-01", "stale": "FR-BAK-01", "fwoff": "FR-FW-01", "tls": "FR-TLS-01"}
 
 
 @pytest.fixture(scope="module")
@@ -27,10 +38,21 @@ def run(make_lab, tmp_path_factory):
     lab_inventory(lab, tmp / "inventory.yml", policies={"stale": {"backups": {"sources": [SOURCE]}}})
     before = {name: lab.host(name).check(SNAPSHOT) for name in HOSTS}
     log = tmp / "audit.jsonl"
-    code, results, output = run_fleetready([
-        "--inventory", str(tmp / "inventory.yml"), "--ssh-config", str(lab.files["ssh_config"]),
-        "--limit", ":".join(HOSTS), "-k", " or ".join(sorted(set(CONTROLS.values()))),
-        "--remediate=plan", "--remediation-log", str(log)])
+    code, results, output = run_fleetready(
+        [
+            "--inventory",
+            str(tmp / "inventory.yml"),
+            "--ssh-config",
+            str(lab.files["ssh_config"]),
+            "--limit",
+            ":".join(HOSTS),
+            "-k",
+            " or ".join(sorted(set(CONTROLS.values()))),
+            "--remediate=plan",
+            "--remediation-log",
+            str(log),
+        ]
+    )
     assert results is not None, output
     after = {name: lab.host(name).check(SNAPSHOT) for name in HOSTS}
     return code, {(r["host"], r["control"]): r for r in results["results"]}, before, after, audit.read(log)

@@ -22,10 +22,23 @@ SELECT = ["-k", "FR-HOST-01 or FR-IMG-01", "--host-timeout", "5"]
 def write_inventory(path, lab, groups):
     """An inventory of lab hosts in groups {group: [lab host name] or {inventory name: lab host name}}
     (several inventory names may share a lab host); scenario hosts get the lab profile."""
-    path.write_text(yaml.safe_dump({"all": {"children": {
-        group: {"hosts": {alias: host_vars(lab, name) for alias, name in
-                          (names.items() if isinstance(names, dict) else zip(names, names))}}
-        for group, names in groups.items()}}}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "all": {
+                    "children": {
+                        group: {
+                            "hosts": {
+                                alias: host_vars(lab, name)
+                                for alias, name in (names.items() if isinstance(names, dict) else zip(names, names))
+                            }
+                        }
+                        for group, names in groups.items()
+                    }
+                }
+            }
+        )
+    )
     return str(path)
 
 
@@ -44,8 +57,9 @@ def lab(make_lab):
 
 @pytest.fixture(scope="module")
 def inventory(lab, tmp_path_factory):
-    return write_inventory(tmp_path_factory.mktemp("inv") / "inv.yml", lab,
-                           {"web": ["sshd0", "sshd1"], "app": ["sound", "noimages"]})
+    return write_inventory(
+        tmp_path_factory.mktemp("inv") / "inv.yml", lab, {"web": ["sshd0", "sshd1"], "app": ["sound", "noimages"]}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +71,22 @@ def two_runs(lab, inventory, tmp_path_factory):
         if up:
             lab.host(up).start()
         lab.host(down).stop()
-        runs.append(run_fleetready(fleet_args(
-            lab, inventory, "--history", str(out / "history.db"), "--junitxml", str(out / f"junit{n}.xml"),
-            "--sarif", str(out / f"run{n}.sarif"), "--prometheus-textfile", str(out / f"run{n}.prom"))))
+        runs.append(
+            run_fleetready(
+                fleet_args(
+                    lab,
+                    inventory,
+                    "--history",
+                    str(out / "history.db"),
+                    "--junitxml",
+                    str(out / f"junit{n}.xml"),
+                    "--sarif",
+                    str(out / f"run{n}.sarif"),
+                    "--prometheus-textfile",
+                    str(out / f"run{n}.prom"),
+                )
+            )
+        )
     lab.host("sshd0").start()
     return out, runs
 
@@ -89,8 +116,16 @@ def test_junit_test_cases_name_host_and_control(two_runs):
     case = cases[("noimages", "FR-IMG-01 test_images_preseeded")]
     props = {p.get("name"): p.get("value") for p in case.iter("property")}
     # The check's own recorded properties (record_property) are kept beside fleetready's.
-    assert props.items() >= {"host": "noimages", "control": "FR-IMG-01", "severity": "critical",
-                             "requirement": "images preseeded", "outcome": "fail"}.items()
+    assert (
+        props.items()
+        >= {
+            "host": "noimages",
+            "control": "FR-IMG-01",
+            "severity": "critical",
+            "requirement": "images preseeded",
+            "outcome": "fail",
+        }.items()
+    )
     assert case.find("failure") is not None
     down = {p.get("name"): p.get("value") for p in cases[("sshd1", "FR-HOST-01 test_facts_gathered")].iter("property")}
     assert down["outcome"] == "unreachable" and down["reason"] in ("timeout", "no route")
@@ -103,7 +138,9 @@ def test_sarif_is_valid_2_1_0_with_one_result_per_failing_host_check(two_runs):
     schema = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text())
     jsonschema.Draft4Validator(schema).validate(log)
     run = log["runs"][0]
-    failing = {(r["host"], r["control"]) for r in results["results"] if r["outcome"] in ("fail", "error", "unreachable")}
+    failing = {
+        (r["host"], r["control"]) for r in results["results"] if r["outcome"] in ("fail", "error", "unreachable")
+    }
     got = {(r["locations"][0]["logicalLocations"][0]["name"], r["ruleId"]): r for r in run["results"]}
     assert set(got) == failing
     image = got[("noimages", "FR-IMG-01")]
@@ -119,8 +156,12 @@ def test_prometheus_textfile_parses(two_runs):
     assert len(status) == len(results["results"])
     sample = status[("noimages", "FR-IMG-01")]
     assert sample.value == 1 and sample.labels == {
-        "host": "noimages", "check": "test_images_preseeded", "control": "FR-IMG-01",
-        "severity": "critical", "outcome": "fail"}
+        "host": "noimages",
+        "check": "test_images_preseeded",
+        "control": "FR-IMG-01",
+        "severity": "critical",
+        "outcome": "fail",
+    }
     totals = {s.labels["outcome"]: s.value for s in families["fleetready_results"].samples}
     assert totals["fail"] == 1 and totals["pass"] == results["summary"]["outcomes"]["pass"]
     assert families["fleetready_hosts"].samples[0].value == 4
@@ -154,6 +195,7 @@ def test_history_holds_both_runs(two_runs):
 def test_shards_merge_into_one_report_and_one_history_entry(lab, inventory, tmp_path):
     import subprocess
     import sys
+
     shards = []
     for n, limit in enumerate(["web", "app"]):
         code, results, output = run_fleetready(fleet_args(lab, inventory, "--limit", limit))
@@ -161,8 +203,12 @@ def test_shards_merge_into_one_report_and_one_history_entry(lab, inventory, tmp_
         shards[-1].write_text(json.dumps(results))
     out, db = tmp_path / "merged.json", tmp_path / "history.db"
     for _ in range(2):
-        proc = subprocess.run([sys.executable, "-m", "reports", "merge", *map(str, shards), "--json", str(out),
-                               "--history", str(db)], cwd=ROOT, capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "reports", "merge", *map(str, shards), "--json", str(out), "--history", str(db)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
         assert proc.returncode == 0, proc.stderr
     merged = json.loads(out.read_text())
     jsonschema.validate(merged, json.loads((ROOT / "docs" / "results-schema.json").read_text()))
@@ -172,6 +218,10 @@ def test_shards_merge_into_one_report_and_one_history_entry(lab, inventory, tmp_
     assert runs == [("merge", 4), ("merge", 4)]
     bad = tmp_path / "bad.json"
     bad.write_text("[]")
-    proc = subprocess.run([sys.executable, "-m", "reports", "merge", str(bad), "--json", str(out)],
-                          cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "reports", "merge", str(bad), "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 4 and "not a fleetready JSON results file" in proc.stderr

@@ -40,4 +40,6 @@ def test_an_item_attempted_until_it_passes_is_reported_once_with_its_last_outcom
     result.assert_outcomes(passed=1, failed=1)
     cases = ET.parse(pytester.path / "junit.xml").iter("testcase")
     assert [(c.get("name"), [e.tag for e in c]) for c in cases] == [
-        ("test_converges", []), ("test_broken", ["failure"])]
+        ("test_converges", []),
+        ("test_broken", ["failure"]),
+    ]

@@ -16,16 +16,31 @@ def lab(make_lab):
 
 
 def run_images_check(lab, *args):
-    return run_fleetready(["--inventory", str(lab.files["inventory"]), "--ssh-config",
-                           str(lab.files["ssh_config"]), "-k", "FR-IMG", "--limit", "converging:broken",
-                           "--retry-interval", "1", *args])
+    return run_fleetready(
+        [
+            "--inventory",
+            str(lab.files["inventory"]),
+            "--ssh-config",
+            str(lab.files["ssh_config"]),
+            "-k",
+            "FR-IMG",
+            "--limit",
+            "converging:broken",
+            "--retry-interval",
+            "1",
+            *args,
+        ]
+    )
 
 
 def test_a_host_that_converges_during_the_retry_window_passes(lab):
     host = lab.host("converging")
     # The deploy lands a few seconds after the gate started: the images appear in the engine.
-    deploy = threading.Timer(4, host.check, ["docker tag alpine:3.2 fleetready-lab/app:1.0 &&"
-                                             " docker tag alpine:3.2 fleetready-lab/worker:1.0"])
+    deploy = threading.Timer(
+        4,
+        host.check,
+        ["docker tag alpine:3.2 fleetready-lab/app:1.0 && docker tag alpine:3.2 fleetready-lab/worker:1.0"],
+    )
     deploy.start()
     code, results, output = run_images_check(lab, "--retry-timeout", "40")
     deploy.join()
@@ -60,24 +75,35 @@ class FakeClock:
         self.now += seconds
 
 
-@pytest.mark.parametrize("cost, interval, expected", [
-    (0, 4, [0, 4, 8, 10]),           # the last pause is cut short: one attempt at the deadline
-    (1, 4, [0, 5, 10]),
-    (0, 20, [0, 10]),                # an interval longer than the window still re-checks once
-    (11, 4, [0]),                    # the first attempt outlasted the window
-])
+@pytest.mark.parametrize(
+    "cost, interval, expected",
+    [
+        (0, 4, [0, 4, 8, 10]),  # the last pause is cut short: one attempt at the deadline
+        (1, 4, [0, 5, 10]),
+        (0, 20, [0, 10]),  # an interval longer than the window still re-checks once
+        (11, 4, [0]),  # the first attempt outlasted the window
+    ],
+)
 def test_a_failing_check_is_rechecked_until_the_deadline_itself(cost, interval, expected):
     clock = FakeClock(cost)
     prepared = []
-    result = until_settled(clock.attempt, lambda r: r == "pass", 10, interval, prepared.append,
-                           clock=lambda: clock.now, sleep=clock.sleep)
+    result = until_settled(
+        clock.attempt, lambda r: r == "pass", 10, interval, prepared.append, clock=lambda: clock.now, sleep=clock.sleep
+    )
     assert result == "fail" and clock.attempts == expected
-    assert len(prepared) == len(expected) - 1   # fresh facts before every re-check
+    assert len(prepared) == len(expected) - 1  # fresh facts before every re-check
 
 
 def test_a_passing_attempt_ends_the_window():
     clock = FakeClock(1)
     outcomes = iter(["fail", "pass", "fail"])
-    result = until_settled(lambda: clock.attempt() and next(outcomes), lambda r: r == "pass", 10, 2,
-                           lambda pause: None, clock=lambda: clock.now, sleep=clock.sleep)
+    result = until_settled(
+        lambda: clock.attempt() and next(outcomes),
+        lambda r: r == "pass",
+        10,
+        2,
+        lambda pause: None,
+        clock=lambda: clock.now,
+        sleep=clock.sleep,
+    )
     assert result == "pass" and clock.attempts == [0, 3]

@@ -5,8 +5,17 @@ import pytest
 
 from tests.conftest import run_fleetready
 
-CONTROLS = ["FR-HOST-01", "FR-IMG-01", "FR-FW-01", "FR-FW-02", "FR-TLS-01", "FR-BAK-01",
-            "FR-LOG-01", "FR-LOG-02", "FR-MON-01"]
+CONTROLS = [
+    "FR-HOST-01",
+    "FR-IMG-01",
+    "FR-FW-01",
+    "FR-FW-02",
+    "FR-TLS-01",
+    "FR-BAK-01",
+    "FR-LOG-01",
+    "FR-LOG-02",
+    "FR-MON-01",
+]
 NOT_APPLICABLE = ["FR-DEIS-01", "FR-DEIS-02"]  # lab hosts are no Deis platform hosts
 LOGS = {"FR-LOG-01", "FR-LOG-02"}  # a host not forwarding logs also loses the canary
 EXPECTED_FAILURES = {
@@ -27,7 +36,7 @@ EXPECTED_FAILURES = {
     "log_forwarding_wrong_target": LOGS,
     "receiver_down": LOGS,
     "metrics_down": {"FR-MON-01"},
-    "docker_log_driver": set(),   # its logs leave through Docker's syslog driver only
+    "docker_log_driver": set(),  # its logs leave through Docker's syslog driver only
     "docker_log_driver_receiver_down": LOGS,
 }
 
@@ -36,7 +45,8 @@ EXPECTED_FAILURES = {
 def run(make_lab):
     lab = make_lab(full={name.replace("_", "-"): name for name in EXPECTED_FAILURES})
     code, results, output = run_fleetready(
-        ["--inventory", str(lab.files["inventory"]), "--ssh-config", str(lab.files["ssh_config"])])
+        ["--inventory", str(lab.files["inventory"]), "--ssh-config", str(lab.files["ssh_config"])]
+    )
     assert results is not None, output
     return code, {(r["host"], r["control"]): r for r in results["results"]}, output
 
@@ -56,6 +66,7 @@ def test_each_host_fails_exactly_what_its_defect_breaks(run, scenario):
     outcomes = {control: results[host, control]["outcome"] for control in CONTROLS}
     failed = {control for control, outcome in outcomes.items() if outcome != "pass"}
     assert failed == EXPECTED_FAILURES[scenario], {
-        c: (results[host, c]["outcome"], results[host, c]["message"][:300]) for c in failed}
+        c: (results[host, c]["outcome"], results[host, c]["message"][:300]) for c in failed
+    }
     assert {outcomes[c] for c in failed} <= {"fail"}, outcomes
     assert {results[host, c]["outcome"] for c in NOT_APPLICABLE} == {"skipped"}

@@ -12,10 +12,23 @@ from lab import keys
 from tests.conftest import run_fleetready
 
 TOKEN = secrets.token_hex(6)
-PLANTED = {name: f"{name}-{TOKEN}" for name in (
-    "ansible_password", "ansible_become_pass", "ansible_ssh_pass", "deploy_api_token",
-    "db_secret_value", "backup_password", "access_key", "secret_key", "AWS_SECRET_ACCESS_KEY",
-    "etcd_secretKey", "pem_body", "inventory_pem")}
+PLANTED = {
+    name: f"{name}-{TOKEN}"
+    for name in (
+        "ansible_password",
+        "ansible_become_pass",
+        "ansible_ssh_pass",
+        "deploy_api_token",
+        "db_secret_value",
+        "backup_password",
+        "access_key",
+        "secret_key",
+        "AWS_SECRET_ACCESS_KEY",
+        "etcd_secretKey",
+        "pem_body",
+        "inventory_pem",
+    )
+}
 
 
 def pem(body):
@@ -23,10 +36,16 @@ def pem(body):
 
 
 # etcd as a Deis host's curl reads it: a secret by its key name, a private key by its shape.
-ETCD = {"node": {"dir": True, "nodes": [
-    {"key": "/deis/store/gateway/secretKey", "value": PLANTED["etcd_secretKey"]},
-    {"key": "/deis/router/sslKey", "value": pem(PLANTED["pem_body"])},
-    {"key": "/deis/platform/version", "value": "v1.13.4"}]}}
+ETCD = {
+    "node": {
+        "dir": True,
+        "nodes": [
+            {"key": "/deis/store/gateway/secretKey", "value": PLANTED["etcd_secretKey"]},
+            {"key": "/deis/router/sslKey", "value": pem(PLANTED["pem_body"])},
+            {"key": "/deis/platform/version", "value": "v1.13.4"},
+        ],
+    }
+}
 
 
 @pytest.fixture(scope="module")
@@ -38,23 +57,69 @@ def run(make_lab, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("secrets")
     out = tmp / "out"
     out.mkdir()
-    entry = {"ansible_host": host.address, "ansible_user": "root",
-             "ansible_ssh_private_key_file": str(keys.CLIENT_KEY),
-             **{k: PLANTED[k] for k in ("ansible_password", "ansible_become_pass", "ansible_ssh_pass",
-                                        "deploy_api_token", "db_secret_value", "backup_password")},
-             "tls_private_key": pem(PLANTED["inventory_pem"]),
-             "fleetready_policy": {"logging": {"source": "deis-etcd"}, "backups": {"sources": [{
-                 "name": "s3", "kind": "s3", "endpoint": "http://127.0.0.1:9", "bucket": "b",
-                 "max_age_hours": 1, "access_key": PLANTED["access_key"],
-                 "secret_key": PLANTED["secret_key"]}]}}}
+    entry = {
+        "ansible_host": host.address,
+        "ansible_user": "root",
+        "ansible_ssh_private_key_file": str(keys.CLIENT_KEY),
+        **{
+            k: PLANTED[k]
+            for k in (
+                "ansible_password",
+                "ansible_become_pass",
+                "ansible_ssh_pass",
+                "deploy_api_token",
+                "db_secret_value",
+                "backup_password",
+            )
+        },
+        "tls_private_key": pem(PLANTED["inventory_pem"]),
+        "fleetready_policy": {
+            "logging": {"source": "deis-etcd"},
+            "backups": {
+                "sources": [
+                    {
+                        "name": "s3",
+                        "kind": "s3",
+                        "endpoint": "http://127.0.0.1:9",
+                        "bucket": "b",
+                        "max_age_hours": 1,
+                        "access_key": PLANTED["access_key"],
+                        "secret_key": PLANTED["secret_key"],
+                    }
+                ]
+            },
+        },
+    }
     (tmp / "inv.yml").write_text(yaml.safe_dump({"all": {"hosts": {"h": entry}}}))
     pytest.MonkeyPatch().setenv("AWS_SECRET_ACCESS_KEY", PLANTED["AWS_SECRET_ACCESS_KEY"])
     code, _, output = run_fleetready(
-        ["--inventory", str(tmp / "inv.yml"), "--ssh-config", str(lab.files["ssh_config"]),
-         "--host-timeout", "5", "-v", "--junitxml", str(out / "junit.xml"), "--sarif", str(out / "r.sarif"),
-         "--prometheus-textfile", str(out / "f.prom"), "--html", str(out / "r.html"),
-         "--self-contained-html", "--history", str(out / "history.db"), "--remediate", "plan",
-         "--remediation-log", str(out / "remediation.jsonl"), "--json-report", str(out / "results.json")])
+        [
+            "--inventory",
+            str(tmp / "inv.yml"),
+            "--ssh-config",
+            str(lab.files["ssh_config"]),
+            "--host-timeout",
+            "5",
+            "-v",
+            "--junitxml",
+            str(out / "junit.xml"),
+            "--sarif",
+            str(out / "r.sarif"),
+            "--prometheus-textfile",
+            str(out / "f.prom"),
+            "--html",
+            str(out / "r.html"),
+            "--self-contained-html",
+            "--history",
+            str(out / "history.db"),
+            "--remediate",
+            "plan",
+            "--remediation-log",
+            str(out / "remediation.jsonl"),
+            "--json-report",
+            str(out / "results.json"),
+        ]
+    )
     assert code == 1, output
     # Our own --json-report (in out/, grepped with the rest) replaces run_fleetready's.
     return json.loads((out / "results.json").read_text()), output, out

@@ -2,9 +2,9 @@
 
 import pytest
 
+from fixtures.targets import shard
 from fleetready.config.errors import ConfigError
 from fleetready.config.inventory import load_inventory
-from fixtures.targets import shard
 from tests.files import write
 
 

@@ -11,15 +11,13 @@ import pytest
 from checks import test_tls as tls_check
 from fleetready.probe import tls_probe
 from fleetready.probe.tls_probe import ProbeError, VerdictCache, probe_endpoint
-from tests.tls_servers import (DAY, LEGACY, SERVER_NAME, STRONG, Lab, Pki, issue, new_key,
-                                now)
+from tests.tls_servers import DAY, LEGACY, SERVER_NAME, STRONG, Lab, Pki, issue, new_key, now
 
 TIMEOUT = 2.0
 TIMINGS = []  # (case, seconds) of every probe, summarized when the module ends
 
 
-def _served(lab, key=None, leaf=None, intermediate=True, leaf_kwargs=None, also_sent=(),
-            **server):
+def _served(lab, key=None, leaf=None, intermediate=True, leaf_kwargs=None, also_sent=(), **server):
     """Port of a TLS server sending `leaf` (default: a sound leaf for key), maybe the
     intermediate, then `also_sent`."""
     key = key or new_key()
@@ -34,9 +32,11 @@ def _redirect(lab, location):
 
 def build_endpoints(lab):
     """{case: probe_endpoint keyword arguments}, every server started."""
+
     def endpoint(port, **extra):
-        return dict(host="127.0.0.1", port=port, server_name=SERVER_NAME,
-                    ca_file=lab.pki.ca_file, timeout=TIMEOUT, **extra)
+        return dict(
+            host="127.0.0.1", port=port, server_name=SERVER_NAME, ca_file=lab.pki.ca_file, timeout=TIMEOUT, **extra
+        )
 
     sound = _served(lab)
     self_key, sha1_key, unknown_key = new_key(), new_key(), new_key()
@@ -47,54 +47,64 @@ def build_endpoints(lab):
     not_ca = lab.pki.leaf(not_ca_key)
     # A CA whose validity ended yesterday, issuing a leaf valid today.
     old_ca_key, young_key = new_key(), new_key()
-    old_ca = issue("expired intermediate", old_ca_key, lab.pki.root, lab.pki.root_key, ca=True,
-                   san=(), not_before=now() - 100 * DAY, not_after=now() - DAY)
+    old_ca = issue(
+        "expired intermediate",
+        old_ca_key,
+        lab.pki.root,
+        lab.pki.root_key,
+        ca=True,
+        san=(),
+        not_before=now() - 100 * DAY,
+        not_after=now() - DAY,
+    )
     return {
         "sound": endpoint(sound, http_port=_redirect(lab, f"https://{SERVER_NAME}:{sound}/")),
-        "expired": endpoint(_served(lab, leaf_kwargs=dict(not_before=now() - 100 * DAY,
-                                                          not_after=now() - DAY))),
+        "expired": endpoint(_served(lab, leaf_kwargs=dict(not_before=now() - 100 * DAY, not_after=now() - DAY))),
         "not_yet_valid": endpoint(_served(lab, leaf_kwargs=dict(not_before=now() + DAY))),
-        "self_signed": endpoint(_served(lab, self_key, issue(SERVER_NAME, self_key),
-                                        intermediate=False)),
+        "self_signed": endpoint(_served(lab, self_key, issue(SERVER_NAME, self_key), intermediate=False)),
         "root_sent_too": endpoint(_served(lab, also_sent=[lab.pki.root])),
-        "unknown_root_sent": endpoint(lab.tls([unknown.leaf(unknown_key), unknown.inter,
-                                               unknown.root], unknown_key)),
+        "unknown_root_sent": endpoint(lab.tls([unknown.leaf(unknown_key), unknown.inter, unknown.root], unknown_key)),
         "wrong_name": endpoint(_served(lab, leaf_kwargs=dict(san=("other.test",)))),
         # The name only as the subject's CN: browsers and cryptography look at the SAN alone.
         "name_only_in_cn": endpoint(_served(lab, leaf_kwargs=dict(san=()))),
-        "leaf_signs_leaf": endpoint(lab.tls([issue(SERVER_NAME, signed_key, not_ca, not_ca_key),
-                                             not_ca, lab.pki.inter], signed_key)),
-        "expired_intermediate": endpoint(lab.tls([issue(SERVER_NAME, young_key, old_ca, old_ca_key),
-                                                  old_ca], young_key)),
+        "leaf_signs_leaf": endpoint(
+            lab.tls([issue(SERVER_NAME, signed_key, not_ca, not_ca_key), not_ca, lab.pki.inter], signed_key)
+        ),
+        "expired_intermediate": endpoint(
+            lab.tls([issue(SERVER_NAME, young_key, old_ca, old_ca_key), old_ca], young_key)
+        ),
         "expiring_5_days": endpoint(expiring),
         "expiring_5_days_threshold_3": endpoint(expiring, warning_days=3),
         "rsa_1024": endpoint(_served(lab, new_key("rsa1024"), ciphers=LEGACY)),
-        "sha1_signed": endpoint(_served(lab, sha1_key, lab.pki.sha1_leaf(sha1_key),
-                                        ciphers=LEGACY)),
+        "sha1_signed": endpoint(_served(lab, sha1_key, lab.pki.sha1_leaf(sha1_key), ciphers=LEGACY)),
         "no_intermediate": endpoint(_served(lab, intermediate=False)),
-        "tls1_0": endpoint(_served(lab, minimum=ssl.TLSVersion.TLSv1,
-                                   maximum=ssl.TLSVersion.TLSv1, ciphers=LEGACY)),
-        "tls1_1": endpoint(_served(lab, minimum=ssl.TLSVersion.TLSv1_1,
-                                   maximum=ssl.TLSVersion.TLSv1_1, ciphers=LEGACY)),
-        "static_rsa": endpoint(_served(lab, new_key("rsa2048"),
-                                       ciphers=STRONG + ":AES256-GCM-SHA384")),
+        "tls1_0": endpoint(_served(lab, minimum=ssl.TLSVersion.TLSv1, maximum=ssl.TLSVersion.TLSv1, ciphers=LEGACY)),
+        "tls1_1": endpoint(
+            _served(lab, minimum=ssl.TLSVersion.TLSv1_1, maximum=ssl.TLSVersion.TLSv1_1, ciphers=LEGACY)
+        ),
+        "static_rsa": endpoint(_served(lab, new_key("rsa2048"), ciphers=STRONG + ":AES256-GCM-SHA384")),
         "null_cipher": endpoint(_served(lab, ciphers=STRONG + ":eNULL:@SECLEVEL=0")),
         "anonymous": endpoint(_served(lab, ciphers=STRONG + ":aNULL:@SECLEVEL=0")),
         "no_hsts": endpoint(_served(lab, headers=())),
         "http_serves_200": endpoint(_served(lab), http_port=lab.http(200)),
-        "http_redirects_elsewhere": endpoint(
-            _served(lab), http_port=_redirect(lab, "http://elsewhere.test/")),
+        "http_redirects_elsewhere": endpoint(_served(lab), http_port=_redirect(lab, "http://elsewhere.test/")),
         "plain_http_on_tls_port": endpoint(lab.http(400)),
         "closed_port": endpoint(lab.closed_port()),
         "silent_port": dict(endpoint(lab.silent()), timeout=0.3),
         "closes_at_once": endpoint(lab.hang_up()),
         "many_defects": endpoint(
-            _served(lab, new_key("rsa1024"), intermediate=False,
-                    leaf_kwargs=dict(san=("other.test",), not_before=now() - 100 * DAY,
-                                     not_after=now() - DAY),
-                    minimum=ssl.TLSVersion.TLSv1, maximum=ssl.TLSVersion.TLSv1_2,
-                    ciphers="ECDHE+AES:AES128-SHA:@SECLEVEL=0", headers=()),
-            http_port=lab.http(200)),
+            _served(
+                lab,
+                new_key("rsa1024"),
+                intermediate=False,
+                leaf_kwargs=dict(san=("other.test",), not_before=now() - 100 * DAY, not_after=now() - DAY),
+                minimum=ssl.TLSVersion.TLSv1,
+                maximum=ssl.TLSVersion.TLSv1_2,
+                ciphers="ECDHE+AES:AES128-SHA:@SECLEVEL=0",
+                headers=(),
+            ),
+            http_port=lab.http(200),
+        ),
     }
 
 
@@ -126,9 +136,21 @@ CASES = [  # case, exact problem set, tls_enforced
     ("closed_port", {"unreachable"}, False),
     ("silent_port", {"unreachable"}, False),  # no TLS answer in time: could not be judged
     ("closes_at_once", {"not_tls"}, False),
-    ("many_defects", {"cert_expired", "cert_hostname_mismatch", "weak_key", "incomplete_chain",
-                      "legacy_protocol_tls1_0", "legacy_protocol_tls1_1", "weak_cipher",
-                      "no_hsts", "no_https_redirect"}, False),
+    (
+        "many_defects",
+        {
+            "cert_expired",
+            "cert_hostname_mismatch",
+            "weak_key",
+            "incomplete_chain",
+            "legacy_protocol_tls1_0",
+            "legacy_protocol_tls1_1",
+            "weak_cipher",
+            "no_hsts",
+            "no_https_redirect",
+        },
+        False,
+    ),
 ]
 
 
@@ -154,7 +176,8 @@ def _report_timings(config):
     with config.pluginmanager.get_plugin("capturemanager").global_and_fixture_disabled():
         config.pluginmanager.get_plugin("terminalreporter").write_line(
             f"\nTLS probe time per endpoint over {len(seconds)} endpoints: median "
-            f"{statistics.median(seconds) * 1000:.0f} ms, max {slowest[1] * 1000:.0f} ms ({slowest[0]})")
+            f"{statistics.median(seconds) * 1000:.0f} ms, max {slowest[1] * 1000:.0f} ms ({slowest[0]})"
+        )
 
 
 @pytest.mark.parametrize("case, problems, enforced", CASES, ids=[c[0] for c in CASES])
@@ -227,8 +250,15 @@ def test_cache_probes_each_endpoint_once(endpoints, monkeypatch):
     monkeypatch.setattr(tls_probe, "probe_endpoint", lambda *a: calls.append(a) or real(*a))
     sound, closed = endpoints["sound"], endpoints["closed_port"]
     policy_endpoints = [
-        {"name": "web", "host": None, "port": sound["port"], "server_name": SERVER_NAME,
-         "http_port": sound["http_port"], "ca_file": sound["ca_file"], "require_hsts": True},
+        {
+            "name": "web",
+            "host": None,
+            "port": sound["port"],
+            "server_name": SERVER_NAME,
+            "http_port": sound["http_port"],
+            "ca_file": sound["ca_file"],
+            "require_hsts": True,
+        },
         {"name": "gone", "host": "127.0.0.1", "port": closed["port"], "ca_file": sound["ca_file"]},
     ]
     cache = VerdictCache()
@@ -244,9 +274,13 @@ TARGET = SimpleNamespace(name="web1", address="127.0.0.1")
 
 
 def _verdict(name, problems, error=None):
-    return {"name": name, "endpoint": f"{name}.test:443", "problems": problems,
-            "tls_enforced": not set(problems) & tls_probe.NOT_ENFORCED,
-            "details": {"error": error} if error else {}}
+    return {
+        "name": name,
+        "endpoint": f"{name}.test:443",
+        "problems": problems,
+        "tls_enforced": not set(problems) & tls_probe.NOT_ENFORCED,
+        "details": {"error": error} if error else {},
+    }
 
 
 def _run_check(endpoints, verdicts):
@@ -268,18 +302,20 @@ def test_check_errors_on_unreachable_endpoint():
 
 def test_check_drops_hsts_when_not_required():
     verdicts = [_verdict("api", ["no_hsts"])]
-    assert _run_check([{"name": "api", "require_hsts": False}], verdicts) == [
-        ("tls_verdicts", verdicts)]
+    assert _run_check([{"name": "api", "require_hsts": False}], verdicts) == [("tls_verdicts", verdicts)]
 
 
 def test_check_fails_listing_every_endpoint_and_code():
-    verdicts = [_verdict("api", ["cert_expired", "no_hsts"]), _verdict("web", []),
-                _verdict("www", ["no_https_redirect"])]
+    verdicts = [
+        _verdict("api", ["cert_expired", "no_hsts"]),
+        _verdict("web", []),
+        _verdict("www", ["no_https_redirect"]),
+    ]
     with pytest.raises(AssertionError) as failure:
         _run_check([{"name": "api"}, {"name": "web"}, {"name": "www"}], verdicts)
     assert str(failure.value).startswith(
-        "TLS not enforced: api (api.test:443): cert_expired, no_hsts; "
-        "www (www.test:443): no_https_redirect")
+        "TLS not enforced: api (api.test:443): cert_expired, no_hsts; www (www.test:443): no_https_redirect"
+    )
 
 
 def test_local_target_endpoints_are_on_loopback():

@@ -13,27 +13,48 @@ TODAY = datetime.date.today()
 
 
 def waiver(scope, days, **what):
-    return {**(what or {"control": "FR-IMG-01"}), "scope": scope, "reason": f"<b>{scope}</b> accepted", "owner": "ops@example.com",
-            "expires": (TODAY + datetime.timedelta(days=days)).isoformat()}
+    return {
+        **(what or {"control": "FR-IMG-01"}),
+        "scope": scope,
+        "reason": f"<b>{scope}</b> accepted",
+        "owner": "ops@example.com",
+        "expires": (TODAY + datetime.timedelta(days=days)).isoformat(),
+    }
 
 
-@pytest.mark.parametrize("text, message", [
-    ("waivers:\n  - control: FR-IMG-01\n    scope: all\n    reason: r\n    owner: o\n    expires: 2099-01-01\n"
-     "    expire: 2099-01-02\n", ":7: waivers[0].expire: unknown key; did you mean 'expires'?"),
-    ("waivers:\n  - control: FR-IMG-01\n    scope: all\n    reason: r\n    expires: 2099-01-01\n",
-     ":2: waivers[0]: missing owner:"),
-    ("waivers:\n  - check: test_x\n    scope: hosts web1\n    reason: r\n    owner: o\n    expires: 2099-01-01\n",
-     ":3: waivers[0].scope: expected 'host NAME', 'group NAME' or 'all', got 'hosts web1'"),
-    ("waivers:\n  - check: test_x\n    scope: all\n    reason: r\n    owner: o\n    expires: 2099-13-01\n",
-     ":6: invalid value"),
-    ("waivers:\n  - check: test_x\n    scope: all\n    reason: r\n    owner: o\n    expires: next week\n",
-     ":6: waivers[0].expires: expected a date YYYY-MM-DD, got 'next week'"),
-    ("waivers:\n  - check: test_x\n    control: FR-X\n    scope: all\n    reason: r\n    owner: o\n    expires: 2099-01-01\n",
-     ":2: waivers[0]: give one of control: or check:"),
-    ("waivers:\n  - [a, b]\n", ":2: waivers[0]: expected a mapping, got a list"),
-    ("waiver: []\n", ":1: waiver: unknown key; did you mean 'waivers'?"),
-    ("waivers:\n  - control: FR-IMG-01\n   scope: all\n", ":3:"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "waivers:\n  - control: FR-IMG-01\n    scope: all\n    reason: r\n    owner: o\n    expires: 2099-01-01\n"
+            "    expire: 2099-01-02\n",
+            ":7: waivers[0].expire: unknown key; did you mean 'expires'?",
+        ),
+        (
+            "waivers:\n  - control: FR-IMG-01\n    scope: all\n    reason: r\n    expires: 2099-01-01\n",
+            ":2: waivers[0]: missing owner:",
+        ),
+        (
+            "waivers:\n  - check: test_x\n    scope: hosts web1\n    reason: r\n    owner: o\n    expires: 2099-01-01\n",
+            ":3: waivers[0].scope: expected 'host NAME', 'group NAME' or 'all', got 'hosts web1'",
+        ),
+        (
+            "waivers:\n  - check: test_x\n    scope: all\n    reason: r\n    owner: o\n    expires: 2099-13-01\n",
+            ":6: invalid value",
+        ),
+        (
+            "waivers:\n  - check: test_x\n    scope: all\n    reason: r\n    owner: o\n    expires: next week\n",
+            ":6: waivers[0].expires: expected a date YYYY-MM-DD, got 'next week'",
+        ),
+        (
+            "waivers:\n  - check: test_x\n    control: FR-X\n    scope: all\n    reason: r\n    owner: o\n    expires: 2099-01-01\n",
+            ":2: waivers[0]: give one of control: or check:",
+        ),
+        ("waivers:\n  - [a, b]\n", ":2: waivers[0]: expected a mapping, got a list"),
+        ("waiver: []\n", ":1: waiver: unknown key; did you mean 'waivers'?"),
+        ("waivers:\n  - control: FR-IMG-01\n   scope: all\n", ":3:"),
+    ],
+)
 @pytest.mark.e2e
 def test_malformed_waivers_stop_the_run_with_file_and_line(tmp_path, text, message):
     path = tmp_path / "waivers.yml"
@@ -41,7 +62,7 @@ def test_malformed_waivers_stop_the_run_with_file_and_line(tmp_path, text, messa
     code, results, output = run_fleetready(["--waivers", str(path)])
     assert code == 4, output
     assert f"{path}{message}" in output
-    assert results is None   # stopped before any host was checked
+    assert results is None  # stopped before any host was checked
 
 
 @pytest.fixture(scope="module")
@@ -53,22 +74,35 @@ def lab(make_lab):
 def run(lab, tmp_path_factory):
     """One host failing FR-IMG-01 under several inventory names, each waived (or not) its own way."""
     tmp = tmp_path_factory.mktemp("waivers")
-    inventory = write_inventory(tmp / "inv.yml", lab, {
-        "web": {"by-host": "noimages", "expired": "noimages", "unwaived": "noimages", "other-control": "noimages"},
-        "legacy": {"by-group": "noimages"},
-        "down": {"down": "sshd0"},
-    })
+    inventory = write_inventory(
+        tmp / "inv.yml",
+        lab,
+        {
+            "web": {"by-host": "noimages", "expired": "noimages", "unwaived": "noimages", "other-control": "noimages"},
+            "legacy": {"by-group": "noimages"},
+            "down": {"down": "sshd0"},
+        },
+    )
     waivers = tmp / "waivers.yml"
-    waivers.write_text(yaml.safe_dump({"waivers": [
-        waiver("host by-host", 3),
-        waiver("group legacy", 60),
-        waiver("host expired", -1),
-        waiver("host other-control", 60, control="FR-TLS-01"),
-        waiver("group down", 60, check="test_facts_gathered"),
-    ]}, sort_keys=False))
+    waivers.write_text(
+        yaml.safe_dump(
+            {
+                "waivers": [
+                    waiver("host by-host", 3),
+                    waiver("group legacy", 60),
+                    waiver("host expired", -1),
+                    waiver("host other-control", 60, control="FR-TLS-01"),
+                    waiver("group down", 60, check="test_facts_gathered"),
+                ]
+            },
+            sort_keys=False,
+        )
+    )
     lab.host("sshd0").stop()
     try:
-        return run_fleetready(fleet_args(lab, inventory, "--waivers", str(waivers), "--gate", "critical=0,high=0")), waivers
+        return run_fleetready(
+            fleet_args(lab, inventory, "--waivers", str(waivers), "--gate", "critical=0,high=0")
+        ), waivers
     finally:
         lab.host("sshd0").start()
 
@@ -101,7 +135,7 @@ def test_expired_waiver_no_longer_applies_and_says_so(run):
 def test_waiver_close_to_expiry_warns(run):
     (_, _, output), _ = run
     assert "waiver expires in 3 days" in output and "FR-IMG-01 on host by-host" in output
-    assert "FR-IMG-01 on group legacy" not in output   # 60 days away: no warning
+    assert "FR-IMG-01 on group legacy" not in output  # 60 days away: no warning
 
 
 def test_unreachable_hosts_are_never_waived_and_fail_the_gate(run):
@@ -113,8 +147,11 @@ def test_unreachable_hosts_are_never_waived_and_fail_the_gate(run):
 def test_waived_results_pass_the_gate(lab, run, tmp_path):
     (_, _, _), waivers = run
     inventory = write_inventory(tmp_path / "inv.yml", lab, {"legacy": {"by-group": "noimages"}})
-    code, results, output = run_fleetready(fleet_args(lab, inventory, "--waivers", str(waivers),
-                                                      "--gate", "critical=0", "--junitxml", str(tmp_path / "j.xml")))
+    code, results, output = run_fleetready(
+        fleet_args(
+            lab, inventory, "--waivers", str(waivers), "--gate", "critical=0", "--junitxml", str(tmp_path / "j.xml")
+        )
+    )
     assert code == 0, output
     assert "critical failing   0  limit   0  waived   1  ok" in output
     junit = (tmp_path / "j.xml").read_text()

@@ -26,7 +26,7 @@ DAY = datetime.timedelta(days=1)
 
 
 def now():
-    return datetime.datetime.now(datetime.timezone.utc)
+    return datetime.datetime.now(datetime.UTC)
 
 
 def new_key(kind="ec"):
@@ -39,27 +39,30 @@ def _name(common_name):
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def issue(common_name, key, issuer=None, issuer_key=None, san=(SERVER_NAME,), ca=False,
-          not_before=None, not_after=None):
+def issue(
+    common_name, key, issuer=None, issuer_key=None, san=(SERVER_NAME,), ca=False, not_before=None, not_after=None
+):
     """A certificate for key, signed by issuer_key (self-signed when no issuer), SHA-256."""
     not_before = not_before or now() - DAY
-    builder = (x509.CertificateBuilder()
-               .subject_name(_name(common_name))
-               .issuer_name(issuer.subject if issuer else _name(common_name))
-               .public_key(key.public_key())
-               .serial_number(x509.random_serial_number())
-               .not_valid_before(not_before)
-               .not_valid_after(not_after or not_before + 90 * DAY)
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(common_name))
+        .issuer_name(issuer.subject if issuer else _name(common_name))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after or not_before + 90 * DAY)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
     if san:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.DNSName(n) for n in san]), critical=False)
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in san]), critical=False)
     return builder.sign(issuer_key or key, hashes.SHA256())
 
 
 def key_pem(key):
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def certs_pem(*certs):
@@ -73,8 +76,7 @@ class Pki:
         self.directory = directory
         self.root_key, self.inter_key = new_key(), new_key()
         self.root = issue(f"{name} root", self.root_key, ca=True, san=())
-        self.inter = issue(f"{name} intermediate", self.inter_key,
-                           self.root, self.root_key, ca=True, san=())
+        self.inter = issue(f"{name} intermediate", self.inter_key, self.root, self.root_key, ca=True, san=())
         self.ca_file = self.write(f"{name} root.pem", certs_pem(self.root))
 
     def write(self, name, data):
@@ -92,11 +94,33 @@ class Pki:
         inter_cert = self.write("inter.pem", certs_pem(self.inter))
         inter_key = self.write("inter.key", key_pem(self.inter_key))
         out = os.path.join(self.directory, "sha1-leaf.pem")
-        subprocess.run(["openssl", "req", "-new", "-x509", "-config", os.devnull, "-sha1",
-                        "-key", leaf_key, "-subj", f"/CN={SERVER_NAME}",
-                        "-addext", f"subjectAltName=DNS:{SERVER_NAME}",
-                        "-CA", inter_cert, "-CAkey", inter_key, "-days", "30", "-out", out],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-new",
+                "-x509",
+                "-config",
+                os.devnull,
+                "-sha1",
+                "-key",
+                leaf_key,
+                "-subj",
+                f"/CN={SERVER_NAME}",
+                "-addext",
+                f"subjectAltName=DNS:{SERVER_NAME}",
+                "-CA",
+                inter_cert,
+                "-CAkey",
+                inter_key,
+                "-days",
+                "30",
+                "-out",
+                out,
+            ],
+            check=True,
+            capture_output=True,
+        )
         with open(out, "rb") as pem:
             return x509.load_pem_x509_certificate(pem.read())
 
@@ -142,9 +166,11 @@ class LoopbackServer:
 
 def plain_answer(response):
     """Answers the first bytes received, whatever they are, like an HTTP server's 400."""
+
     def answer(conn):
         conn.recv(65536)
         conn.sendall(response)
+
     return answer
 
 
@@ -158,6 +184,7 @@ def tls_answer(ctx, response):
         with ctx.wrap_socket(conn, server_side=True) as tls:
             tls.recv(65536)
             tls.sendall(response)
+
     return answer
 
 
@@ -185,8 +212,15 @@ class Lab:
         self.servers.append(server)
         return server.port
 
-    def tls(self, chain, key, minimum=ssl.TLSVersion.TLSv1_2, maximum=ssl.TLSVersion.TLSv1_3,
-            ciphers=STRONG, headers=(HSTS,)):
+    def tls(
+        self,
+        chain,
+        key,
+        minimum=ssl.TLSVersion.TLSv1_2,
+        maximum=ssl.TLSVersion.TLSv1_3,
+        ciphers=STRONG,
+        headers=(HSTS,),
+    ):
         """A TLS server sending `chain` (leaf first) and answering 200 with `headers`."""
         n = len(self.servers)
         certfile = self.pki.write(f"chain-{n}.pem", certs_pem(*chain))

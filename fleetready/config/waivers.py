@@ -31,18 +31,21 @@ KEYS = ("control", "check", "scope", "reason", "owner", "expires")
 class Waiver:
     control: str | None
     check: str | None
-    scope: str          # "all", or "host" / "group"
-    name: str | None    # the host or group name
+    scope: str  # "all", or "host" / "group"
+    name: str | None  # the host or group name
     reason: str
     owner: str
     expires: datetime.date
-    where: str          # FILE:LINE
+    where: str  # FILE:LINE
 
     def matches(self, info, groups):
         if (self.control and info["control"] != self.control) or (self.check and info["check"] != self.check):
             return False
-        return self.scope == "all" or (self.scope == "host" and info["host"] == self.name) or (
-            self.scope == "group" and self.name in groups)
+        return (
+            self.scope == "all"
+            or (self.scope == "host" and info["host"] == self.name)
+            or (self.scope == "group" and self.name in groups)
+        )
 
     def describe(self):
         scope = "all hosts" if self.scope == "all" else f"{self.scope} {self.name}"
@@ -56,7 +59,9 @@ def load_waivers(path):
             raise ConfigError(path, f"unknown key{did_you_mean(key, ['waivers'])}", data.line_of(key), key)
     entries = data.get("waivers") or []
     if not isinstance(entries, list):
-        raise ConfigError(path, f"expected a list of waivers, got {describe(entries)}", data.line_of("waivers"), "waivers")
+        raise ConfigError(
+            path, f"expected a list of waivers, got {describe(entries)}", data.line_of("waivers"), "waivers"
+        )
     return [_waiver(path, entries, i) for i in range(len(entries))]
 
 
@@ -92,8 +97,16 @@ def _waiver(path, entries, index):
             pass
     if not isinstance(expires, datetime.date) or isinstance(expires, datetime.datetime):
         fail(f"expected a date YYYY-MM-DD, got {describe(entry['expires'])}", "expires")
-    return Waiver(entry.get("control"), entry.get("check"), kind, name or None, entry["reason"].strip(),
-                  entry["owner"].strip(), expires, f"{path}:{line}")
+    return Waiver(
+        entry.get("control"),
+        entry.get("check"),
+        kind,
+        name or None,
+        entry["reason"].strip(),
+        entry["owner"].strip(),
+        expires,
+        f"{path}:{line}",
+    )
 
 
 def unmatched_scopes(waivers, hosts, groups):
@@ -110,8 +123,7 @@ def unmatched_checks(waivers, controls, checks):
     """Lines for the waivers naming a control or check that no collected check has."""
     lines = []
     for w in waivers:
-        what, name, known = ("control of the checks", w.control, controls) if w.control else \
-            ("check", w.check, checks)
+        what, name, known = ("control of the checks", w.control, controls) if w.control else ("check", w.check, checks)
         if name not in known:
             lines.append(f"waiver matches no {what} collected: {w.describe()}{did_you_mean(name, known)}")
     return lines

@@ -53,15 +53,22 @@ def _deis_key(facts: Facts, key: str) -> str:
 
 def newest_in_s3(facts: Facts, source: Mapping[str, Any]) -> tuple[str, float, int] | None:
     if source["kind"] == "s3":
-        return newest_object(source["endpoint"], source["bucket"], source["prefix"],
-                             source["access_key"], source["secret_key"])
+        return newest_object(
+            source["endpoint"], source["bucket"], source["prefix"], source["access_key"], source["secret_key"]
+        )
     # deis-wal-e: the store gateway's S3 API with the credentials Deis keeps in etcd.
     endpoint = source["endpoint"] or "http://{}:{}".format(
-        _deis_key(facts, "/deis/store/gateway/host"), _deis_key(facts, "/deis/store/gateway/port"))
+        _deis_key(facts, "/deis/store/gateway/host"), _deis_key(facts, "/deis/store/gateway/port")
+    )
     bucket = source["bucket"] or _deis_key(facts, "/deis/database/bucketName")
-    return newest_object(endpoint, bucket, WALE_PREFIX + source["prefix"],
-                         _deis_key(facts, "/deis/store/gateway/accessKey"),
-                         _deis_key(facts, "/deis/store/gateway/secretKey"), suffix=WALE_SENTINEL)
+    return newest_object(
+        endpoint,
+        bucket,
+        WALE_PREFIX + source["prefix"],
+        _deis_key(facts, "/deis/store/gateway/accessKey"),
+        _deis_key(facts, "/deis/store/gateway/secretKey"),
+        suffix=WALE_SENTINEL,
+    )
 
 
 def _where(source):
@@ -69,7 +76,9 @@ def _where(source):
         return source["path"]
     if source["kind"] == "restic":
         return f"restic repository {source['repository']}"
-    return f"bucket {source['bucket'] or 'of the database'}" + (f" prefix {source['prefix']}" if source["prefix"] else "")
+    return f"bucket {source['bucket'] or 'of the database'}" + (
+        f" prefix {source['prefix']}" if source["prefix"] else ""
+    )
 
 
 def finding(source: Mapping[str, Any], newest: tuple[str, float, int] | None) -> str | None:
@@ -84,4 +93,3 @@ def finding(source: Mapping[str, Any], newest: tuple[str, float, int] | None) ->
     if size < source["min_size_bytes"]:
         return f"newest backup {name} is {size} bytes (min {source['min_size_bytes']})"
     return None
-

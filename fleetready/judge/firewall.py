@@ -31,4 +31,3 @@ def saved_problem(path: str, entry: SavedRuleset, systemd: bool) -> str | None:
     if systemd and entry["unit_state"] != "enabled":
         return f"{path}: {entry['unit']} not enabled ({entry['unit_state'] or 'unknown'})"
     return None
-

@@ -18,11 +18,11 @@ def stateless(settings: DeisFacts) -> bool:
 
 def deis_images(platform: Mapping[str, Any], settings: DeisFacts) -> dict[str, str]:
     """{component: image ref} as Deis v1's get_image chooses them."""
-    release = (settings.get("/deis/platform/version") or settings.get("release_file")
-               or platform["default_release"])
+    release = settings.get("/deis/platform/version") or settings.get("release_file") or platform["default_release"]
     skip = set(platform["stateful_components"]) if stateless(settings) else set()
-    return {c: settings.get(f"/deis/{c}/image") or f"deis/{c}:{release}"
-            for c in platform["components"] if c not in skip}
+    return {
+        c: settings.get(f"/deis/{c}/image") or f"deis/{c}:{release}" for c in platform["components"] if c not in skip
+    }
 
 
 def required_images(policy: Mapping[str, Any], facts: Facts) -> list[str]:
@@ -45,13 +45,14 @@ def finding(ref: str, images: ImagesFacts) -> str | None:
             return f"{ref}: missing"
         candidates = tagged
     else:
-        candidates = [i for i in images
-                      if any(d.startswith(name + "@") for d in i["digests"])
-                      or any(t.startswith(name + ":") for t in i["tags"])]
+        candidates = [
+            i
+            for i in images
+            if any(d.startswith(name + "@") for d in i["digests"]) or any(t.startswith(name + ":") for t in i["tags"])
+        ]
         if not candidates:
             return f"{ref}: missing"
     if digest and not any(f"{name}@{digest}" in i["digests"] for i in candidates):
         local = sorted({d.split("@")[1] for i in candidates for d in i["digests"] if d.startswith(name + "@")})
         return f"{ref}: wrong digest (local: {', '.join(local) or 'no registry digest'})"
     return None
-

@@ -55,4 +55,3 @@ def canary_finding(path, canary):
     if path.get("problem"):
         return f"canary via {path['path']} not delivered to {where}: {path['problem']}"
     return f"canary via {path['path']} not received in {where} within {canary['deadline']:g} s"
-

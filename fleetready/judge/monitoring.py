@@ -15,4 +15,3 @@ def finding(url: str, fetched: Fetch, where: str = "") -> str | None:
     if fetched["format_error"] is not None:
         return f"metrics endpoint {url}: not Prometheus text format ({fetched['format_error']}){where}"
     return None
-

@@ -15,7 +15,7 @@ from fleetready.probe.metrics_probe import is_loopback, port_of
 class Served:
     protocol: str
     port: int
-    used_by: str       # who connects, for the operator
+    used_by: str  # who connects, for the operator
     point: str | None  # where from: "controller", an inventory host name, or None (anyone)
 
 
@@ -27,8 +27,14 @@ def served(target, policy):
     if url and monitoring["scrape_from"] != "host":
         hostname = urllib.parse.urlsplit(url).hostname or ""
         if is_loopback(hostname) or hostname.lower() in own_names:
-            found.append(Served("tcp", port_of(url), f"metrics scraped from {monitoring['scrape_from']}"
-                                f" (monitoring.metrics_url {url})", monitoring["scrape_from"]))
+            found.append(
+                Served(
+                    "tcp",
+                    port_of(url),
+                    f"metrics scraped from {monitoring['scrape_from']} (monitoring.metrics_url {url})",
+                    monitoring["scrape_from"],
+                )
+            )
     for endpoint in policy["tls"]["endpoints"]:
         if endpoint["host"] is None or endpoint["host"].lower() in own_names:
             where = f"TLS endpoint {endpoint['name']} (tls.endpoints)"

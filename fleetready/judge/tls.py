@@ -11,4 +11,3 @@ def required_problems(endpoint, verdict):
 
 def endpoint_label(verdict):
     return f"{verdict['name']} ({verdict['endpoint']})"
-

@@ -15,13 +15,14 @@ OUTCOMES: tuple[Outcome, ...] = ("pass", "fail", "error", "unreachable", "waived
 class Waiver(TypedDict):
     reason: str
     owner: str
-    expires: str   # YYYY-MM-DD
-    source: str    # FILE:LINE
+    expires: str  # YYYY-MM-DD
+    source: str  # FILE:LINE
 
 
 class Result(TypedDict):
     """One (host, check): set by the plugin as the check ends (fixtures/outcomes.py); `nodeid`
     and `duration` are added when the run's results collect it (reports/results.py)."""
+
     host: str | None
     check: str
     control: str | None
@@ -30,12 +31,12 @@ class Result(TypedDict):
     outcome: Outcome
     message: str
     phase: Literal["setup", "call", "teardown"]
-    evidence: dict[str, Any] | None     # the host's facts and what the check recorded (call only)
-    reason: NotRequired[str]            # unreachable only: refused, timeout, auth, host key, ...
+    evidence: dict[str, Any] | None  # the host's facts and what the check recorded (call only)
+    reason: NotRequired[str]  # unreachable only: refused, timeout, auth, host key, ...
     waived_outcome: NotRequired[Outcome]
     waiver: NotRequired[Waiver]
     remediation: NotRequired[dict[str, Any]]
-    nodeid: NotRequired[str]            # names the (host, check) pair: the key runs are compared by
+    nodeid: NotRequired[str]  # names the (host, check) pair: the key runs are compared by
     duration: NotRequired[float]
 
 
@@ -44,7 +45,7 @@ class Summary(TypedDict):
     checks: int
     results: int
     outcomes: dict[str, int]
-    compliance: float | None   # passed share of the judged (not skipped) results, in percent
+    compliance: float | None  # passed share of the judged (not skipped) results, in percent
 
 
 def summary(records: list[Result]) -> Summary:

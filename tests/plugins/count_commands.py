@@ -20,6 +20,7 @@ def _counting(run):
     def counted(self, command, *args, **kwargs):
         COUNTS[self.hostname] += 1
         return run(self, command, *args, **kwargs)
+
     return counted
 
 
