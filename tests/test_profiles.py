@@ -255,7 +255,7 @@ def test_bad_override_names_its_file_and_line(tmp_path, profiles):
     ("{backups: {sources: [{name: b, kind: restic, max_age_hours: 24}]}}",
      ":5: fleetready_policy.backups.sources[0]: missing required key 'repository' (kind restic)"),
     # a host firewall not required must say why: its checks are skipped with that reason
-    ("{firewall: {required: false}}", ":5: firewall: missing required key 'reason' (required False)"),
+    ("{firewall: {required: false}}", ":5: firewall: missing required key 'reason' (required false)"),
     ("{firewall: {required: false, reason: ''}}",
      ":5: fleetready_policy.firewall.reason: expected a non-empty string or null, got ''"),
 ])
