@@ -2,6 +2,8 @@
 
 import itertools
 import pathlib
+import types
+import typing
 
 import pytest
 import yaml
@@ -11,7 +13,8 @@ from hypothesis import strategies as st
 from fleetready.config.errors import ConfigError
 from tests.files import write
 from fleetready.config.inventory import load_inventory
-from fleetready.config.profiles import available_profiles, load_profile, resolve_policy
+from fleetready.config.policy_model import Policy
+from fleetready.config.profiles import SCHEMA, available_profiles, load_profile, resolve_policy
 
 REPO_PROFILES = str(pathlib.Path(__file__).resolve().parents[1] / "profiles")
 DEIS_COMPONENTS = ["builder", "controller", "database", "logger", "logspout", "publisher", "registry", "router",
@@ -105,6 +108,36 @@ def test_example_inventory_overrides():
     assert registry["profile"] == "docker-host"
     assert registry["firewall"]["allowed_tcp_ports"] == [22, 5000]
     assert registry["backups"]["sources"][0]["path"] == "/var/backups/registry"
+
+
+def test_policy_model_is_the_schema():
+    """policy_model's static types say what the schema says: the same keys, each of the same
+    kind, null where the schema allows it."""
+    scalars = {str: "string", bool: "boolean", int: "integer", int | float: "number"}
+
+    def check(hint, schema, path):
+        if "$ref" in schema:
+            schema = {**SCHEMA["$defs"][schema["$ref"].rpartition("/")[2]], **schema}
+        kinds = schema.get("type", [])
+        kinds = {kinds} if isinstance(kinds, str) else set(kinds)
+        args = typing.get_args(hint) if isinstance(hint, types.UnionType) else ()
+        assert (type(None) in args) == ("null" in kinds), path
+        if type(None) in args:
+            [hint] = [a for a in args if a is not type(None)]
+        if "enum" in schema:
+            assert typing.get_origin(hint) is typing.Literal and list(typing.get_args(hint)) == schema["enum"], path
+        elif typing.is_typeddict(hint):
+            hints = typing.get_type_hints(hint)
+            assert kinds - {"null"} == {"object"} and list(hints) == list(schema["properties"]), path
+            for key, sub in schema["properties"].items():
+                check(hints[key], sub, f"{path}.{key}")
+        elif typing.get_origin(hint) is list:
+            assert kinds == {"array"}, path
+            check(typing.get_args(hint)[0], schema["items"], f"{path}[]")
+        else:
+            assert kinds - {"null"} == {scalars[hint]}, path
+
+    check(Policy, SCHEMA, "policy")
 
 
 # ---------------------------------------------------------------- loading
