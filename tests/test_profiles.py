@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fleetready.config.errors import ConfigError
-from tests.files import write
 from fleetready.config.inventory import load_inventory
 from fleetready.config.policy_model import Policy
 from fleetready.config.profiles import SCHEMA, available_profiles, load_profile, resolve_policy
+from tests.files import write
 
 REPO_PROFILES = str(pathlib.Path(__file__).resolve().parents[1] / "profiles")
 DEIS_COMPONENTS = ["builder", "controller", "database", "logger", "logspout", "publisher", "registry", "router",
@@ -70,7 +70,8 @@ def test_default_profile_is_docker_host(tmp_path):
         "description": policy["description"],
         "images": {"required": [], "registry": None, "platform": None},
         "firewall": {"required": True, "reason": None, "probe": False, "allowed_tcp_ports": [22],
-                     "allowed_udp_ports": [], "closed_tcp_ports": [2375, 2376], "probe_from": "controller", "ruleset": None},
+                     "allowed_udp_ports": [], "closed_tcp_ports": [2375, 2376], "probe_from": "controller",
+                     "ruleset": None},
         "tls": {"expiry_warning_days": 14, "endpoints": []},
         "backups": {"sources": []},
         "logging": {"drain": None, "source": "auto",
