@@ -14,23 +14,10 @@ from fleetready.config.errors import ConfigError
 from fleetready.config.inventory import load_inventory
 from fleetready.config.policy_model import Policy
 from fleetready.config.profiles import SCHEMA, available_profiles, load_profile, resolve_policy
+from lab.images import DEIS_COMPONENTS  # the lab's Deis hosts run the images the profile names
 from tests.files import write
 
 REPO_PROFILES = str(pathlib.Path(__file__).resolve().parents[1] / "profiles")
-DEIS_COMPONENTS = [
-    "builder",
-    "controller",
-    "database",
-    "logger",
-    "logspout",
-    "publisher",
-    "registry",
-    "router",
-    "store-daemon",
-    "store-gateway",
-    "store-metadata",
-    "store-monitor",
-]
 
 
 @pytest.fixture
