@@ -2,79 +2,130 @@
 check matrix, changes since the last run, a compliance trend chart, and per result the host,
 control, severity, outcome and (collapsed) evidence.
 
-Everything that comes from a host or the inventory is escaped here: pytest-html inserts
-table cells and summary blocks as HTML.
+The markup is in templates/ (package data), autoescaped: everything that comes from a host or
+the inventory is text wherever pytest-html inserts it. A fleet of 10,000 hosts still opens in
+seconds: the matrix is paged (its first page in the HTML, the rest drawn from data on demand)
+and the results table lists a bounded sample (benchmarks/html_bench.py measures it).
 """
 
+import collections
 import json
-from html import escape
+
+import jinja2
+import pytest
+
+from fleetready.outcome.outcomes import FAILING
 
 from . import history
 from .changes import CHANGES
 from .results import results_of, summary
-from .svg import trend_chart
+from .svg import trend
 
 # Worst first: a matrix cell shows the worst outcome of a check's results on a host.
 RANK = ("unreachable", "error", "fail", "waived", "pass", "skipped")
+RANK_OF = {outcome: i for i, outcome in enumerate(RANK)}
 COLORS = {"pass": "#c8ecc8", "fail": "#f7c4c4", "error": "#f3d39b", "unreachable": "#d9b3e6",
           "waived": "#fff3b0", "skipped": "#e8e8e8"}
 # pytest-html's result categories, which its filters count and select by.
 RESULT = {"pass": "Passed", "fail": "Failed", "error": "Error", "unreachable": "Error",
           "waived": "Skipped", "skipped": "Skipped"}
-# pytest-html puts its Environment block (the Python, the plugins) before the summary: the
-# fleet is what the report is read for, so the summary comes first and Environment after it.
-STYLE = ("<style>body{display:flex;flex-direction:column}#environment-header,#environment{order:1}"
-         "#results-table,footer{order:2}.fleetready table{border-collapse:collapse;margin:6px 0 14px}"
-         ".fleetready td,.fleetready th{border:1px solid #bbb;padding:3px 8px;font-size:13px}"
-         + "".join(f".fleetready .o-{o}{{background:{c}}}" for o, c in COLORS.items()) + "</style>")
+PAGE = 50             # hosts per matrix page
+ROWS_PER_KIND = 10    # results table rows per (control, outcome): pytest-html draws every row it
+                      # has when the page opens, a few milliseconds each
+CHANGES_SHOWN = 10    # hosts named per check in each kind of change
+TITLE_CHARS = 500     # of a finding in a matrix cell's tooltip (--json-report has all of it)
 
-
-def fleet_summary(records):
-    s = summary(records)
-    counts = ", ".join(f"{n} {o}" for o, n in s["outcomes"].items() if n)
-    compliance = "n/a" if s["compliance"] is None else f"{s['compliance']:.1f}%"
-    return (f"<h3>Fleet</h3><p class='fleetready-summary'>{s['hosts']} hosts, {s['checks']} checks, "
-            f"{s['results']} results: {escape(counts)}. Compliance <b>{compliance}</b></p>")
+TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader(__package__, "templates"), autoescape=True,
+                               undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+CELLS = TEMPLATES.get_template("table.html.j2").module
+TABLE = pytest.StashKey()
 
 
 def matrix(records):
-    hosts = sorted({r["host"] for r in records})
+    """The host x check matrix as data: the worst result per cell, hosts failing first.
+
+    hosts: [[name, [[outcome index, message index] or None per check]]]; a message index 0 is
+    no message. The template draws the first page; its script draws the others from this."""
     checks = sorted({(r["control"] or "", r["check"]) for r in records})
-    cells = {}
+    column = {c: i for i, c in enumerate(checks)}
+    worst = collections.defaultdict(lambda: [None] * len(checks))
     for r in records:
-        key = (r["host"], r["control"] or "", r["check"])
-        if key not in cells or RANK.index(r["outcome"]) < RANK.index(cells[key]["outcome"]):
-            cells[key] = r
-    head = "".join(f"<th title='{escape(check)}'>{escape(control or check)}</th>" for control, check in checks)
-    rows = []
-    for host in hosts:
-        row = [f"<th>{escape(host)}</th>"]
-        for control, check in checks:
-            r = cells.get((host, control, check))
-            row.append("<td></td>" if r is None else
-                       f"<td class='o-{r['outcome']}' title='{escape(r.get('message') or '')}'>{r['outcome']}</td>")
-        rows.append(f"<tr>{''.join(row)}</tr>")
-    return (f"<h3>Hosts &times; checks</h3><table class='fleetready-matrix'><tr><th>host</th>{head}</tr>"
-            + "".join(rows) + "</table>")
+        cells, i = worst[r["host"]], column[r["control"] or "", r["check"]]
+        if cells[i] is None or RANK_OF[r["outcome"]] < RANK_OF[cells[i]["outcome"]]:
+            cells[i] = r
+
+    def order(item):
+        host, cells = item
+        outcomes = [c["outcome"] for c in cells if c]
+        return min(map(RANK_OF.get, outcomes)), -sum(o in FAILING for o in outcomes), host
+
+    messages = {"": 0}   # one copy of each finding: hosts often share theirs
+    hosts = [[host, [c and [RANK_OF[c["outcome"]],
+                            messages.setdefault((c.get("message") or "")[:TITLE_CHARS], len(messages))]
+                     for c in cells]]
+             for host, cells in sorted(worst.items(), key=order)]
+    columns = [{"control": control, "check": check,
+                "failing": sum(1 for cells in worst.values() if cells[i] and cells[i]["outcome"] in FAILING)}
+               for i, (control, check) in enumerate(checks)]
+    return {"checks": columns, "outcomes": RANK, "messages": list(messages), "hosts": hosts, "page": PAGE}
 
 
-def changes_block(changes):
-    if changes is None:
-        return "<h3>Changes since the last run</h3><p>No previous run (--history or --baseline).</p>"
-    parts = [f"<h3>Changes since {escape(changes['since'])}</h3>"]
-    for kind, title in (("new", "New failures"), ("fixed", "Fixed"), ("still_failing", "Still failing")):
-        items = "".join(f"<li>{escape(r['host'])} {escape(r['control'] or '')} {escape(r['check'])}: "
-                        f"{escape(r['outcome'])}</li>" for r in changes[kind])
-        parts.append(f"<p class='fleetready-{kind}'><b>{title}: {len(changes[kind])}</b></p><ul>{items}</ul>")
-    return "".join(parts)
+def fleet_block(records, changes, trend_points, table=None):
+    """The fleet summary, matrix, changes and trend, as pytest-html's summary shows them first."""
+    return TEMPLATES.get_template("fleet.html.j2").render(
+        colors=COLORS, summary=summary(records), matrix=matrix(records), changes=changes,
+        changes_shown=CHANGES_SHOWN, chart=trend(trend_points), table=table or Table())
 
 
-def trend_block(config, records, started):
+def trend_points(config, records, started):
     path = config.option.history
     # The history has this run already (recorded before pytest-html writes); else it is alone.
-    points = [(run["started"], run["compliance"]) for run in history.trend(path)] if path else [
+    return [(run["started"], run["compliance"]) for run in history.trend(path)] if path else [
         (started, summary(records)["compliance"])]
-    return "<h3>Compliance trend</h3>" + trend_chart(points)
+
+
+class Table:
+    """pytest-html's results table: at most ROWS_PER_KIND rows per (control, outcome), each the
+    suite's outcome with its host, control and severity."""
+
+    per_kind = ROWS_PER_KIND
+
+    def __init__(self):
+        self.rows = collections.Counter()
+        self.left_out = 0
+        self.dropped = None   # pytest-html asks for a test's reports in turn: setup, call, teardown
+
+    @property
+    def listed(self):
+        return sum(min(n, self.per_kind) for n in self.rows.values())
+
+    def pytest_html_results_table_row(self, report, cells):
+        info = getattr(report, "fleetready", None) or {}
+        if report.passed and report.nodeid == self.dropped:
+            # Its passed teardown too: pytest-html would keep an empty entry for the test, 90
+            # bytes each in the report.
+            cells.clear()
+            return
+        if info and (report.when == "call" or not report.passed):   # a row pytest-html keeps
+            kind = info["control"], info["outcome"]
+            self.rows[kind] += 1
+            if self.rows[kind] > self.per_kind:
+                self.left_out += 1
+                self.dropped = report.nodeid
+                cells.clear()   # pytest-html leaves the row out
+                return
+        if info:   # the suite's outcome, not pytest's: an unreachable host failed nothing, it was not judged
+            cells[0] = CELLS.td(RESULT[info["outcome"]], "col-result")
+        # pytest-html puts the test ID in unescaped; a host name is inventory input.
+        cells[1:2] = [CELLS.td(info.get("host") or "", "col-host"), CELLS.td(info.get("control") or "", "col-control"),
+                      CELLS.td(info.get("severity") or ""),
+                      CELLS.td(info.get("outcome") or "", "o-" + (info.get("outcome") or "")),
+                      CELLS.td(report.nodeid, "col-testId")]
+
+
+def pytest_configure(config):
+    config.stash[TABLE] = Table()
+    config.pluginmanager.register(config.stash[TABLE], "fleetready-html-table")
 
 
 def pytest_html_results_summary(prefix, summary, postfix, session):
@@ -82,27 +133,12 @@ def pytest_html_results_summary(prefix, summary, postfix, session):
     if results is None:
         return
     records = list(results.records.values())
-    prefix.append(f"<div class='fleetready'>{STYLE}{fleet_summary(records)}{matrix(records)}"
-                  f"{changes_block(session.config.stash.get(CHANGES, None))}"
-                  f"{trend_block(session.config, records, results.started)}</div>")
+    prefix.append(fleet_block(records, session.config.stash.get(CHANGES, None),
+                              trend_points(session.config, records, results.started), session.config.stash[TABLE]))
 
 
 def pytest_html_results_table_header(cells):
-    cells[1:1] = ["<th class='sortable' data-column-type='host'>Host</th>",
-                  "<th class='sortable' data-column-type='control'>Control</th>",
-                  "<th>Severity</th>", "<th>Outcome</th>"]
-
-
-def pytest_html_results_table_row(report, cells):
-    info = getattr(report, "fleetready", None) or {}
-    if info:   # the suite's outcome, not pytest's: an unreachable host failed nothing, it was not judged
-        cells[0] = f'<td class="col-result">{RESULT[info["outcome"]]}</td>'
-    # pytest-html puts the test ID in unescaped; a host name is inventory input.
-    cells[1:2] = [f'<td class="col-host">{escape(info.get("host") or "")}</td>',
-                  f'<td class="col-control">{escape(info.get("control") or "")}</td>',
-                  f'<td>{escape(info.get("severity") or "")}</td>',
-                  f'<td class="o-{escape(info.get("outcome") or "")}">{escape(info.get("outcome") or "")}</td>',
-                  f'<td class="col-testId">{escape(report.nodeid)}</td>']
+    cells[1:1] = [CELLS.th("Host", "host"), CELLS.th("Control", "control"), CELLS.th("Severity"), CELLS.th("Outcome")]
 
 
 def pytest_html_results_table_html(report, data):
@@ -110,11 +146,8 @@ def pytest_html_results_table_html(report, data):
     if info is None:
         return
     if info.get("message"):
-        data.insert(0, f"<b>Finding:</b> {escape(info['message'])}\n")
+        data.insert(0, CELLS.finding(info["message"]))
     if info.get("waiver"):
-        w = info["waiver"]
-        data.insert(1, f"<b>Waived:</b> {escape(w['reason'])} (owner {escape(w['owner'])}, expires {escape(w['expires'])})\n")
+        data.insert(1, CELLS.waiver(info["waiver"]))
     if info.get("evidence"):
-        data.append("<details><summary>Evidence</summary>"
-                    f"{escape(json.dumps(info['evidence'], indent=1, default=str, sort_keys=True))}</details>")
-
+        data.append(CELLS.evidence(json.dumps(info["evidence"], indent=1, default=str, sort_keys=True)))

@@ -1,27 +1,29 @@
 """Every report writer and the gate without Docker: fed the results the checks give on the
 captured corpus (tests/test_fast_checks.py) plus an unreachable and a waived result made by
-hand; and one run against the controller itself and a refused loopback port, writing every
-report through pytest's hooks."""
+hand; the HTML report's blocks for a fleet of 10,000 hosts; and one run against the controller
+itself and a refused loopback port, writing every report through pytest's hooks."""
 
 import collections
 import json
+import re
 import sqlite3
 import xml.etree.ElementTree as ET
+from types import SimpleNamespace
 
 import jsonschema
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from benchmarks.html_bench import fleet_records
+from fleetready.outcome.outcomes import FAILING
 from reports import history, merge
 from reports.changes import diff
 from reports.gate import evaluate
-from reports.html_report import changes_block, fleet_summary, matrix
+from reports.html_report import PAGE, ROWS_PER_KIND, Table, fleet_block
 from reports.prometheus import RunCollector
-from fleetready.outcome.outcomes import FAILING
 from reports.results import document, summary
 from reports.sarif import sarif_log
-from reports.svg import trend_chart
 from tests.conftest import ROOT, run_fleetready
 from tests.test_fast_checks import records as judged
 
@@ -120,17 +122,61 @@ def test_shards_merge_into_one_report_and_one_history_entry(records, tmp_path):
     assert history.previous_run(db)["source"] == "merge"
 
 
+def matrix_of(block):
+    return block.split('<table class="fleetready-matrix">')[1].split("</table>")[0]
+
+
 def test_html_blocks_show_the_fleet_with_host_markup_as_text(records):
-    grid = matrix(records)
-    assert EVIL not in grid and "&lt;img src=x onerror=alert(1)&gt;" in grid
-    assert grid.count("<tr>") == 1 + len({r["host"] for r in records})
-    assert grid.count("class='o-fail'") == by_outcome(records)["fail"]
-    assert f"{len({r['host'] for r in records})} hosts" in fleet_summary(records)
-    changes = changes_block(dict(diff({}, {r["nodeid"]: r for r in records}), since=EVIL))
+    changes = dict(diff({}, {r["nodeid"]: r for r in records}), since=EVIL)
+    block = fleet_block(records, changes, [(STARTED, 50.0), (FINISHED, summary(records)["compliance"])])
+    assert EVIL not in block and "&lt;img src=x onerror=alert(1)&gt;" in block
+    hosts = len({r["host"] for r in records})
+    grid = matrix_of(block)   # a page holds them all: no pager, no script
+    assert grid.count("<tr>") == 2 + hosts and "<script" not in block   # two header rows
+    assert grid.count('class="o-fail"') == by_outcome(records)["fail"]
+    assert f"{hosts} hosts, " in block
     bad = sum(by_outcome(records)[o] for o in FAILING + ("waived",))
-    assert EVIL not in changes and f"New failures: {bad}" in changes
-    chart = trend_chart([(STARTED, 50.0), (FINISHED, summary(records)["compliance"])])
-    assert chart.startswith("<svg") and chart.count("<circle") == 2
+    assert f"New failures: {bad}" in block
+    chart = block[block.index("<svg"):block.index("</svg>")]
+    assert chart.count("<circle") == 2 and "<polyline" in chart
+
+
+def test_html_of_10000_hosts_pages_the_matrix_and_bounds_the_table():
+    """Issue 14: the report of 10,000 hosts holds one page of the matrix in its DOM, failing hosts
+    first, the others as data; the changes are grouped by check; the results table keeps a bounded
+    sample. (benchmarks/html_bench.py measures how fast Chromium opens the whole report.)"""
+    fleet = fleet_records(10000)
+    changes = dict(diff({r["nodeid"]: r for r in fleet_records(10000, shift=1)}, {r["nodeid"]: r for r in fleet}),
+                   since="history.db run 41")
+    table = Table()
+    listed = []
+    for r in fleet:   # as pytest-html asks, with its own four cells: the result's row, then its teardown
+        row, teardown = ([f'<td class="col-result">{result}</td>', f'<td class="col-testId">{r["nodeid"]}</td>',
+                          "<td>1 ms</td>", "<td></td>"] for result in ("Passed", "Passed"))
+        result = SimpleNamespace(fleetready=r, when=r["phase"], passed=r["outcome"] == "pass", nodeid=r["nodeid"])
+        table.pytest_html_results_table_row(result, row)
+        table.pytest_html_results_table_row(SimpleNamespace(when="teardown", passed=True, nodeid=r["nodeid"]), teardown)
+        assert bool(row) == bool(teardown)   # no empty entry for a test left out
+        if row:
+            listed.append(r)
+    block = fleet_block(fleet, changes, [(STARTED, 50.0)], table)
+    assert len(block) < 2 * 2**20
+    dom = re.sub(r"<script\b.*?</script>", "", block, flags=re.S)
+    checks = len({r["check"] for r in fleet})
+    assert matrix_of(dom).count("<td") == PAGE * checks
+    data = json.loads(re.search(r'<script type="application/json" id="fleetready-matrix-data">(.*?)</script>',
+                                block, re.S).group(1))
+    assert len(data["hosts"]) == 10000 and [h for h, _ in data["hosts"][:PAGE]] == re.findall(
+        r"<tr><th>(host\d+)</th>", dom)
+    worst = [min(c[0] for c in cells if c) for _, cells in data["hosts"]]   # indices into RANK, worst first
+    assert worst == sorted(worst) and data["outcomes"][worst[0]] == "unreachable"
+    assert data["outcomes"][worst[-1]] in ("pass", "skipped")
+    kinds = collections.Counter((r["control"], r["outcome"]) for r in fleet)
+    assert collections.Counter((r["control"], r["outcome"]) for r in listed) == {
+        kind: min(n, ROWS_PER_KIND) for kind, n in kinds.items()}
+    assert f"lists {len(listed)} of {len(fleet)} results" in dom
+    assert dom.count("<li>") <= 3 * checks   # each kind of change grouped by check
+    assert f"New failures: {len(changes['new'])}" in dom
 
 
 def test_gate_counts_failing_results_per_severity_waived_apart(records):
