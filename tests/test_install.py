@@ -58,6 +58,7 @@ def test_installs_under_one_name_with_its_command(venv):
     for generic in ("fixtures", "reports", "remediations", "checks", "tests", "lab", "profiles"):
         assert not (site / generic).exists(), f"{generic} installed at the top level"
     assert (site / "fleetready" / "profiles" / "docker-host.yaml").is_file()
+    assert (site / "fleetready" / "reports" / "templates" / "fleet.html.j2").is_file()
 
 
 @pytest.mark.parametrize("command", ["pytest", "fleetready"])
@@ -65,7 +66,7 @@ def test_the_installed_plugin_checks_a_lab_from_any_directory(venv, inventory, t
     report = tmp_path / "results.json"
     proc = subprocess.run([str(venv / "bin" / command), f"--inventory={inventory}",
                            f"--ssh-config={tmp_path / 'ssh_config'}", f"--json-report={report}",
-                           "-k", "FR-HOST-01 or FR-FW-01"],
+                           "--html=report.html", "--self-contained-html", "-k", "FR-HOST-01 or FR-FW-01"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=600, env=ENV)
     output = proc.stdout + proc.stderr
     results = {(r["host"], r["control"]): r["outcome"] for r in json.loads(report.read_text())["results"]}
@@ -74,3 +75,4 @@ def test_the_installed_plugin_checks_a_lab_from_any_directory(venv, inventory, t
                        ("sshd0", "FR-FW-01"): "fail", ("sshd1", "FR-FW-01"): "fail"}, output
     assert proc.returncode == 1, output
     assert "Traceback" not in output and "PytestAssertRewriteWarning" not in output, output
+    assert "fleetready-matrix" in (tmp_path / "report.html").read_text()   # its templates were installed
