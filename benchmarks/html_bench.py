@@ -17,6 +17,7 @@ the checks: each (host, check) ends with its planned outcome and carries its rec
 """
 
 import argparse
+import importlib
 import json
 import shutil
 import statistics
@@ -41,7 +42,6 @@ MEASURE = ("<script>addEventListener('load', () => { document.body.getBoundingCl
 
 def checks():
     """(module, function, control marker kwargs) of every check in checks/."""
-    import importlib
     found = []
     for path in sorted((ROOT / "checks").glob("test_*.py")):
         module = importlib.import_module(f"checks.{path.stem}")
