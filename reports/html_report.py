@@ -24,19 +24,37 @@ from .svg import trend
 # Worst first: a matrix cell shows the worst outcome of a check's results on a host.
 RANK = ("unreachable", "error", "fail", "waived", "pass", "skipped")
 RANK_OF = {outcome: i for i, outcome in enumerate(RANK)}
-COLORS = {"pass": "#c8ecc8", "fail": "#f7c4c4", "error": "#f3d39b", "unreachable": "#d9b3e6",
-          "waived": "#fff3b0", "skipped": "#e8e8e8"}
+COLORS = {
+    "pass": "#c8ecc8",
+    "fail": "#f7c4c4",
+    "error": "#f3d39b",
+    "unreachable": "#d9b3e6",
+    "waived": "#fff3b0",
+    "skipped": "#e8e8e8",
+}
 # pytest-html's result categories, which its filters count and select by.
-RESULT = {"pass": "Passed", "fail": "Failed", "error": "Error", "unreachable": "Error",
-          "waived": "Skipped", "skipped": "Skipped"}
-PAGE = 50             # hosts per matrix page
-ROWS_PER_KIND = 10    # results table rows per (control, outcome): pytest-html draws every row it
-                      # has when the page opens, a few milliseconds each
-CHANGES_SHOWN = 10    # hosts named per check in each kind of change
-TITLE_CHARS = 500     # of a finding in a matrix cell's tooltip (--json-report has all of it)
+RESULT = {
+    "pass": "Passed",
+    "fail": "Failed",
+    "error": "Error",
+    "unreachable": "Error",
+    "waived": "Skipped",
+    "skipped": "Skipped",
+}
+PAGE = 50  # hosts per matrix page
+# Results table rows per (control, outcome): pytest-html draws every row it has when the page
+# opens, a few milliseconds each.
+ROWS_PER_KIND = 10
+CHANGES_SHOWN = 10  # hosts named per check in each kind of change
+TITLE_CHARS = 500  # of a finding in a matrix cell's tooltip (--json-report has all of it)
 
-TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader(__package__, "templates"), autoescape=True,
-                               undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader(__package__, "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 CELLS = TEMPLATES.get_template("table.html.j2").module
 TABLE = pytest.StashKey()
 
@@ -59,29 +77,50 @@ def matrix(records):
         outcomes = [c["outcome"] for c in cells if c]
         return min(map(RANK_OF.get, outcomes)), -sum(o in FAILING for o in outcomes), host
 
-    messages = {"": 0}   # one copy of each finding: hosts often share theirs
-    hosts = [[host, [c and [RANK_OF[c["outcome"]],
-                            messages.setdefault((c.get("message") or "")[:TITLE_CHARS], len(messages))]
-                     for c in cells]]
-             for host, cells in sorted(worst.items(), key=order)]
-    columns = [{"control": control, "check": check,
-                "failing": sum(1 for cells in worst.values() if cells[i] and cells[i]["outcome"] in FAILING)}
-               for i, (control, check) in enumerate(checks)]
+    messages = {"": 0}  # one copy of each finding: hosts often share theirs
+    hosts = [
+        [
+            host,
+            [
+                c
+                and [RANK_OF[c["outcome"]], messages.setdefault((c.get("message") or "")[:TITLE_CHARS], len(messages))]
+                for c in cells
+            ],
+        ]
+        for host, cells in sorted(worst.items(), key=order)
+    ]
+    columns = [
+        {
+            "control": control,
+            "check": check,
+            "failing": sum(1 for cells in worst.values() if cells[i] and cells[i]["outcome"] in FAILING),
+        }
+        for i, (control, check) in enumerate(checks)
+    ]
     return {"checks": columns, "outcomes": RANK, "messages": list(messages), "hosts": hosts, "page": PAGE}
 
 
 def fleet_block(records, changes, trend_points, table=None):
     """The fleet summary, matrix, changes and trend, as pytest-html's summary shows them first."""
     return TEMPLATES.get_template("fleet.html.j2").render(
-        colors=COLORS, summary=summary(records), matrix=matrix(records), changes=changes,
-        changes_shown=CHANGES_SHOWN, chart=trend(trend_points), table=table or Table())
+        colors=COLORS,
+        summary=summary(records),
+        matrix=matrix(records),
+        changes=changes,
+        changes_shown=CHANGES_SHOWN,
+        chart=trend(trend_points),
+        table=table or Table(),
+    )
 
 
 def trend_points(config, records, started):
     path = config.option.history
     # The history has this run already (recorded before pytest-html writes); else it is alone.
-    return [(run["started"], run["compliance"]) for run in history.trend(path)] if path else [
-        (started, summary(records)["compliance"])]
+    return (
+        [(run["started"], run["compliance"]) for run in history.trend(path)]
+        if path
+        else [(started, summary(records)["compliance"])]
+    )
 
 
 class Table:
@@ -93,7 +132,7 @@ class Table:
     def __init__(self):
         self.rows = collections.Counter()
         self.left_out = 0
-        self.dropped = None   # pytest-html asks for a test's reports in turn: setup, call, teardown
+        self.dropped = None  # pytest-html asks for a test's reports in turn: setup, call, teardown
 
     @property
     def listed(self):
@@ -106,21 +145,24 @@ class Table:
             # bytes each in the report.
             cells.clear()
             return
-        if info and (report.when == "call" or not report.passed):   # a row pytest-html keeps
+        if info and (report.when == "call" or not report.passed):  # a row pytest-html keeps
             kind = info["control"], info["outcome"]
             self.rows[kind] += 1
             if self.rows[kind] > self.per_kind:
                 self.left_out += 1
                 self.dropped = report.nodeid
-                cells.clear()   # pytest-html leaves the row out
+                cells.clear()  # pytest-html leaves the row out
                 return
-        if info:   # the suite's outcome, not pytest's: an unreachable host failed nothing, it was not judged
+        if info:  # the suite's outcome, not pytest's: an unreachable host failed nothing, it was not judged
             cells[0] = CELLS.td(RESULT[info["outcome"]], "col-result")
         # pytest-html puts the test ID in unescaped; a host name is inventory input.
-        cells[1:2] = [CELLS.td(info.get("host") or "", "col-host"), CELLS.td(info.get("control") or "", "col-control"),
-                      CELLS.td(info.get("severity") or ""),
-                      CELLS.td(info.get("outcome") or "", "o-" + (info.get("outcome") or "")),
-                      CELLS.td(report.nodeid, "col-testId")]
+        cells[1:2] = [
+            CELLS.td(info.get("host") or "", "col-host"),
+            CELLS.td(info.get("control") or "", "col-control"),
+            CELLS.td(info.get("severity") or ""),
+            CELLS.td(info.get("outcome") or "", "o-" + (info.get("outcome") or "")),
+            CELLS.td(report.nodeid, "col-testId"),
+        ]
 
 
 def pytest_configure(config):
@@ -133,8 +175,14 @@ def pytest_html_results_summary(prefix, summary, postfix, session):
     if results is None:
         return
     records = list(results.records.values())
-    prefix.append(fleet_block(records, session.config.stash.get(CHANGES, None),
-                              trend_points(session.config, records, results.started), session.config.stash[TABLE]))
+    prefix.append(
+        fleet_block(
+            records,
+            session.config.stash.get(CHANGES, None),
+            trend_points(session.config, records, results.started),
+            session.config.stash[TABLE],
+        )
+    )
 
 
 def pytest_html_results_table_header(cells):

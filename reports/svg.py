@@ -17,8 +17,15 @@ def trend(points):
     def when(t, fmt):
         return datetime.datetime.fromtimestamp(t).strftime(fmt)
 
-    return {"width": WIDTH, "height": HEIGHT, "pad": PAD, "grid": [(pct, y(pct)) for pct in (0, 50, 100)],
-            "dots": [{"x": PAD + i * step, "y": y(c), "pct": c, "when": when(t, "%m-%d %H:%M")}
-                     for i, (t, c) in enumerate(points)],
-            "first": when(points[0][0], "%Y-%m-%d %H:%M") if points else "",
-            "last": when(points[-1][0], "%Y-%m-%d %H:%M") if points else ""}
+    return {
+        "width": WIDTH,
+        "height": HEIGHT,
+        "pad": PAD,
+        "grid": [(pct, y(pct)) for pct in (0, 50, 100)],
+        "dots": [
+            {"x": PAD + i * step, "y": y(c), "pct": c, "when": when(t, "%m-%d %H:%M")}
+            for i, (t, c) in enumerate(points)
+        ],
+        "first": when(points[0][0], "%Y-%m-%d %H:%M") if points else "",
+        "last": when(points[-1][0], "%Y-%m-%d %H:%M") if points else "",
+    }

@@ -37,14 +37,26 @@ RESULTS_SCHEMA = json.loads((ROOT / "docs" / "results-schema.json").read_text())
 def records():
     rows = judged()
     host_check = next(r for r in rows if r["control"] == "FR-HOST-01")
-    unreachable = dict(host_check, host=EVIL, outcome="unreachable", reason="refused",
-                       message="refused: connection refused",
-                       nodeid=f"checks/test_host.py::test_facts_gathered[{EVIL}]")
-    for row in rows:   # the missing images of one host are accepted for now
+    unreachable = dict(
+        host_check,
+        host=EVIL,
+        outcome="unreachable",
+        reason="refused",
+        message="refused: connection refused",
+        nodeid=f"checks/test_host.py::test_facts_gathered[{EVIL}]",
+    )
+    for row in rows:  # the missing images of one host are accepted for now
         if (row["host"], row["control"]) == ("missing-images", "FR-IMG-01"):
-            row.update(outcome="waived", waived_outcome=row["outcome"], waiver={
-                "reason": "rebuild pending", "owner": "ops@example.com", "expires": "2099-01-01",
-                "source": "waivers.yml:2"})
+            row.update(
+                outcome="waived",
+                waived_outcome=row["outcome"],
+                waiver={
+                    "reason": "rebuild pending",
+                    "owner": "ops@example.com",
+                    "expires": "2099-01-01",
+                    "source": "waivers.yml:2",
+                },
+            )
     return rows + [unreachable]
 
 
@@ -69,7 +81,7 @@ def test_sarif_is_valid_with_one_result_per_failing_or_waived_host_check(records
     got = {(r["locations"][0]["logicalLocations"][0]["name"], r["ruleId"]): r for r in run["results"]}
     assert set(got) == {(r["host"], r["control"]) for r in records if r["outcome"] in FAILING + ("waived",)}
     assert got["firewall-off", "FR-FW-01"]["level"] == "error"
-    assert got["metrics-down", "FR-MON-01"]["level"] == "warning"   # medium
+    assert got["metrics-down", "FR-MON-01"]["level"] == "warning"  # medium
     assert got[EVIL, "FR-HOST-01"]["message"]["text"].startswith("unreachable: ")
     assert got["deis", "FR-BAK-01"]["message"]["text"].startswith("error: ")
     [suppression] = got["missing-images", "FR-IMG-01"]["suppressions"]
@@ -85,9 +97,11 @@ def test_prometheus_textfile_has_one_status_per_result(records):
     status = families["fleetready_check_status"].samples
     assert len(status) == len(records) and {s.value for s in status} == {1}
     assert {(s.labels["host"], s.labels["control"], s.labels["outcome"]) for s in status} == {
-        (r["host"], r["control"], r["outcome"]) for r in records}
+        (r["host"], r["control"], r["outcome"]) for r in records
+    }
     assert {s.labels["outcome"]: s.value for s in families["fleetready_results"].samples} == {
-        o: by_outcome(records)[o] for o in summary(records)["outcomes"]}
+        o: by_outcome(records)[o] for o in summary(records)["outcomes"]
+    }
     assert families["fleetready_run_exit_status"].samples[0].value == 1
     assert families["fleetready_run_end_timestamp_seconds"].samples[0].value == FINISHED
 
@@ -99,11 +113,14 @@ def test_history_keeps_each_run_and_changes_compare_them(records, tmp_path):
     history.record_run(db, fixed, STARTED + 3600, FINISHED + 3600, 1)
     previous = history.previous_run(db)
     assert previous["started"] == STARTED + 3600 and len(previous["results"]) == len(records)
-    assert [run["compliance"] for run in history.trend(db)] == [summary(rows)["compliance"] for rows in (records, fixed)]
+    assert [run["compliance"] for run in history.trend(db)] == [
+        summary(rows)["compliance"] for rows in (records, fixed)
+    ]
     changes = diff({r["nodeid"]: r for r in records}, {r["nodeid"]: r for r in fixed})
     assert [(r["host"], r["control"]) for r in changes["fixed"]] == [("firewall-off", "FR-FW-01")]
     assert changes["new"] == [] and ("missing-images", "FR-IMG-01") in {
-        (r["host"], r["control"]) for r in changes["still_failing"]}   # waived still fails its requirement
+        (r["host"], r["control"]) for r in changes["still_failing"]
+    }  # waived still fails its requirement
 
 
 def test_shards_merge_into_one_report_and_one_history_entry(records, tmp_path):
@@ -131,13 +148,13 @@ def test_html_blocks_show_the_fleet_with_host_markup_as_text(records):
     block = fleet_block(records, changes, [(STARTED, 50.0), (FINISHED, summary(records)["compliance"])])
     assert EVIL not in block and "&lt;img src=x onerror=alert(1)&gt;" in block
     hosts = len({r["host"] for r in records})
-    grid = matrix_of(block)   # a page holds them all: no pager, no script
-    assert grid.count("<tr>") == 2 + hosts and "<script" not in block   # two header rows
+    grid = matrix_of(block)  # a page holds them all: no pager, no script
+    assert grid.count("<tr>") == 2 + hosts and "<script" not in block  # two header rows
     assert grid.count('class="o-fail"') == by_outcome(records)["fail"]
     assert f"{hosts} hosts, " in block
     bad = sum(by_outcome(records)[o] for o in FAILING + ("waived",))
     assert f"New failures: {bad}" in block
-    chart = block[block.index("<svg"):block.index("</svg>")]
+    chart = block[block.index("<svg") : block.index("</svg>")]
     assert chart.count("<circle") == 2 and "<polyline" in chart
 
 
@@ -146,17 +163,26 @@ def test_html_of_10000_hosts_pages_the_matrix_and_bounds_the_table():
     first, the others as data; the changes are grouped by check; the results table keeps a bounded
     sample. (benchmarks/html_bench.py measures how fast Chromium opens the whole report.)"""
     fleet = fleet_records(10000)
-    changes = dict(diff({r["nodeid"]: r for r in fleet_records(10000, shift=1)}, {r["nodeid"]: r for r in fleet}),
-                   since="history.db run 41")
+    changes = dict(
+        diff({r["nodeid"]: r for r in fleet_records(10000, shift=1)}, {r["nodeid"]: r for r in fleet}),
+        since="history.db run 41",
+    )
     table = Table()
     listed = []
-    for r in fleet:   # as pytest-html asks, with its own four cells: the result's row, then its teardown
-        row, teardown = ([f'<td class="col-result">{result}</td>', f'<td class="col-testId">{r["nodeid"]}</td>',
-                          "<td>1 ms</td>", "<td></td>"] for result in ("Passed", "Passed"))
+    for r in fleet:  # as pytest-html asks, with its own four cells: the result's row, then its teardown
+        row, teardown = (
+            [
+                f'<td class="col-result">{result}</td>',
+                f'<td class="col-testId">{r["nodeid"]}</td>',
+                "<td>1 ms</td>",
+                "<td></td>",
+            ]
+            for result in ("Passed", "Passed")
+        )
         result = SimpleNamespace(fleetready=r, when=r["phase"], passed=r["outcome"] == "pass", nodeid=r["nodeid"])
         table.pytest_html_results_table_row(result, row)
         table.pytest_html_results_table_row(SimpleNamespace(when="teardown", passed=True, nodeid=r["nodeid"]), teardown)
-        assert bool(row) == bool(teardown)   # no empty entry for a test left out
+        assert bool(row) == bool(teardown)  # no empty entry for a test left out
         if row:
             listed.append(r)
     block = fleet_block(fleet, changes, [(STARTED, 50.0)], table)
@@ -164,23 +190,26 @@ def test_html_of_10000_hosts_pages_the_matrix_and_bounds_the_table():
     dom = re.sub(r"<script\b.*?</script>", "", block, flags=re.S)
     checks = len({r["check"] for r in fleet})
     assert matrix_of(dom).count("<td") == PAGE * checks
-    data = json.loads(re.search(r'<script type="application/json" id="fleetready-matrix-data">(.*?)</script>',
-                                block, re.S).group(1))
+    data = json.loads(
+        re.search(r'<script type="application/json" id="fleetready-matrix-data">(.*?)</script>', block, re.S).group(1)
+    )
     assert len(data["hosts"]) == 10000 and [h for h, _ in data["hosts"][:PAGE]] == re.findall(
-        r"<tr><th>(host\d+)</th>", dom)
-    worst = [min(c[0] for c in cells if c) for _, cells in data["hosts"]]   # indices into RANK, worst first
+        r"<tr><th>(host\d+)</th>", dom
+    )
+    worst = [min(c[0] for c in cells if c) for _, cells in data["hosts"]]  # indices into RANK, worst first
     assert worst == sorted(worst) and data["outcomes"][worst[0]] == "unreachable"
     assert data["outcomes"][worst[-1]] in ("pass", "skipped")
     kinds = collections.Counter((r["control"], r["outcome"]) for r in fleet)
     assert collections.Counter((r["control"], r["outcome"]) for r in listed) == {
-        kind: min(n, ROWS_PER_KIND) for kind, n in kinds.items()}
+        kind: min(n, ROWS_PER_KIND) for kind, n in kinds.items()
+    }
     assert f"lists {len(listed)} of {len(fleet)} results" in dom
-    assert dom.count("<li>") <= 3 * checks   # each kind of change grouped by check
+    assert dom.count("<li>") <= 3 * checks  # each kind of change grouped by check
     assert f"New failures: {len(changes['new'])}" in dom
 
 
 def test_gate_counts_failing_results_per_severity_waived_apart(records):
-    rows = [r for r in records if r["outcome"] != "unreachable"]   # unreachable: tests/test_gate.py
+    rows = [r for r in records if r["outcome"] != "unreachable"]  # unreachable: tests/test_gate.py
     failing = collections.Counter(r["severity"] for r in rows if r["outcome"] in FAILING)
     verdict = evaluate(rows, {"critical": 0})
     assert not verdict["passed"] and verdict["failing"] == {s: failing[s] for s in verdict["failing"]}
@@ -190,18 +219,33 @@ def test_gate_counts_failing_results_per_severity_waived_apart(records):
     # New-only against the same results: errors still count (what was not judged cannot be old).
     errors = collections.Counter(r["severity"] for r in rows if r["outcome"] == "error")
     assert evaluate(rows, {"high": 0}, {r["nodeid"]: r for r in rows})["failing"] == {
-        s: errors[s] for s in verdict["failing"]}
+        s: errors[s] for s in verdict["failing"]
+    }
 
 
 @pytest.mark.e2e
 def test_a_run_writes_every_report_through_pytest(tmp_path):
     out = {name: tmp_path / name for name in ("junit.xml", "results.sarif", "run.prom", "report.html", "history.db")}
-    code, results, output = run_fleetready([
-        "--hosts", "local://,ssh://root@127.0.0.1:1", "-k", "FR-HOST-01",
-        "--junitxml", str(out["junit.xml"]), "--sarif", str(out["results.sarif"]),
-        "--prometheus-textfile", str(out["run.prom"]), "--html", str(out["report.html"]),
-        "--self-contained-html", "--history", str(out["history.db"])])
-    assert code == 1, output   # a host did not answer
+    code, results, output = run_fleetready(
+        [
+            "--hosts",
+            "local://,ssh://root@127.0.0.1:1",
+            "-k",
+            "FR-HOST-01",
+            "--junitxml",
+            str(out["junit.xml"]),
+            "--sarif",
+            str(out["results.sarif"]),
+            "--prometheus-textfile",
+            str(out["run.prom"]),
+            "--html",
+            str(out["report.html"]),
+            "--self-contained-html",
+            "--history",
+            str(out["history.db"]),
+        ]
+    )
+    assert code == 1, output  # a host did not answer
     assert {(r["host"], r["outcome"]) for r in results["results"]} == {("local", "pass"), ("127.0.0.1", "unreachable")}
     cases = {c.get("classname"): c for c in ET.parse(out["junit.xml"]).iter("testcase")}
     assert {c.get("name") for c in cases.values()} == {"FR-HOST-01 test_facts_gathered"}

@@ -20,12 +20,27 @@ CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (bin/selftest installs it)")
 
 
+# Headless, quiet and with no network of its own; a fresh --user-data-dir each time.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1400,2000",
+]
+
+
 def chromium(tmp_path, *args):
     profile = tmp_path / "chromium-profile"
     proc = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
-         "--window-size=1400,2000", *args], capture_output=True, text=True, timeout=120)
+        [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return proc.stdout
 
 
@@ -35,9 +50,12 @@ def report(make_lab, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("html")
     inventory = write_inventory(tmp / "inv.yml", lab, {"web": ["sshd0", "noimages"]})
     history = tmp / "history.db"
-    for _ in range(3):   # three runs for a trend
-        code, results, output = run_fleetready(fleet_args(lab, inventory, "--history", str(history),
-                                                          "--html", str(tmp / "report.html"), "--self-contained-html"))
+    for _ in range(3):  # three runs for a trend
+        code, results, output = run_fleetready(
+            fleet_args(
+                lab, inventory, "--history", str(history), "--html", str(tmp / "report.html"), "--self-contained-html"
+            )
+        )
     assert code == 1 and "Generated html report" in output, output
     return tmp / "report.html", results
 
@@ -47,9 +65,11 @@ def test_the_fleet_comes_before_the_environment(tmp_path):
     code, _, output = run_fleetready(["--html", str(tmp_path / "report.html"), "--self-contained-html"])
     assert "Generated html report" in output, output
     # Where the browser lays each block out, measured by a script added to a copy of the report.
-    measure = ("<script>addEventListener('load', () => { const top = s => document.querySelector(s)"
-               ".getBoundingClientRect().top; document.title = JSON.stringify({fleet: top('.fleetready'), "
-               "environment: top('#environment-header'), results: top('#results-table')}) })</script>")
+    measure = (
+        "<script>addEventListener('load', () => { const top = s => document.querySelector(s)"
+        ".getBoundingClientRect().top; document.title = JSON.stringify({fleet: top('.fleetready'), "
+        "environment: top('#environment-header'), results: top('#results-table')}) })</script>"
+    )
     page = tmp_path / "measured.html"
     page.write_text((tmp_path / "report.html").read_text().replace("</body>", measure + "</body>"))
     dom = chromium(tmp_path, "--virtual-time-budget=5000", "--dump-dom", page.as_uri())
@@ -71,26 +91,29 @@ def test_matrix_and_trend_chart_are_drawn(report, tmp_path):
 @pytest.mark.e2e
 def test_matrix_of_10000_hosts_pages_and_finds_hosts(tmp_path):
     fleet = fleet_records(10000)
-    evil = "<img src=x onerror=document.title='pwned'>"   # an error: drawn on a later page, by the script
+    evil = "<img src=x onerror=document.title='pwned'>"  # an error: drawn on a later page, by the script
     fleet.append(dict(fleet[0], host=evil, outcome="error", message=evil, nodeid=f"checks/x.py::x[{evil}]"))
     block = fleet_block(fleet, None, [])
     data = json.loads(re.search(r'id="fleetready-matrix-data">(.*?)</script>', block, re.S).group(1))
     hosts = [h for h, _ in data["hosts"]]
     assert hosts.index(evil) >= PAGE
-    drive = ("<script>addEventListener('load', () => { const shown = () => [...document.querySelectorAll("
-             "'.fleetready-matrix tbody th')].map((th) => th.textContent); const first = shown();"
-             " document.querySelector('.fleetready-pager [data-step=\"1\"]').click(); const second = shown();"
-             " const find = document.querySelector('.fleetready-pager input'); find.value = '<img';"
-             " find.dispatchEvent(new Event('input')); document.title = JSON.stringify({first, second, found: shown(),"
-             " cells: document.querySelectorAll('.fleetready-matrix td').length,"
-             " titles: [...document.querySelectorAll('.fleetready-matrix td[title]')].map((td) => td.title),"
-             " images: document.querySelectorAll('.fleetready-matrix img').length}) })</script>")
+    drive = (
+        "<script>addEventListener('load', () => { const shown = () => [...document.querySelectorAll("
+        "'.fleetready-matrix tbody th')].map((th) => th.textContent); const first = shown();"
+        " document.querySelector('.fleetready-pager [data-step=\"1\"]').click(); const second = shown();"
+        " const find = document.querySelector('.fleetready-pager input'); find.value = '<img';"
+        " find.dispatchEvent(new Event('input')); document.title = JSON.stringify({first, second, found: shown(),"
+        " cells: document.querySelectorAll('.fleetready-matrix td').length,"
+        " titles: [...document.querySelectorAll('.fleetready-matrix td[title]')].map((td) => td.title),"
+        " images: document.querySelectorAll('.fleetready-matrix img').length}) })</script>"
+    )
     page = tmp_path / "fleet.html"
-    page.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>-</title></head>"
-                    f"<body>{block}{drive}</body></html>")
+    page.write_text(
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>-</title></head><body>{block}{drive}</body></html>"
+    )
     dom = chromium(tmp_path, "--virtual-time-budget=5000", "--dump-dom", page.as_uri())
     state = json.loads(html.unescape(re.search(r"<title>(.*?)</title>", dom).group(1)))
     checks = len({r["check"] for r in fleet})
-    assert state["first"] == hosts[:PAGE] and state["second"] == hosts[PAGE:2 * PAGE]
+    assert state["first"] == hosts[:PAGE] and state["second"] == hosts[PAGE : 2 * PAGE]
     assert state["found"] == [evil] and state["titles"] == [evil] and state["images"] == 0
     assert state["cells"] == checks
