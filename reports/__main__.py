@@ -1,4 +1,4 @@
-"""python -m reports merge results-*.json --json OUT [--history DB]"""
+"""python -m reports merge results-*.json --json OUT [--html OUT] [--history DB]"""
 
 import argparse
 import sys
@@ -14,10 +14,13 @@ def main(argv=None):
     merge = commands.add_parser("merge", help="merge JSON results of partial runs into one report")
     merge.add_argument("inputs", nargs="+", metavar="RESULTS.json")
     merge.add_argument("--json", required=True, metavar="OUT", help="merged JSON results file")
+    merge.add_argument(
+        "--html", metavar="OUT", help="HTML report of the merged run: the fleet, its matrix, changes, trend"
+    )
     merge.add_argument("--history", metavar="DB", help="record the merged run as one history entry")
     args = parser.parse_args(argv)
     try:
-        merged = run(args.inputs, args.json, args.history)
+        merged = run(args.inputs, args.json, args.history, args.html)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 4

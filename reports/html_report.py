@@ -113,8 +113,8 @@ def fleet_block(records, changes, trend_points, table=None):
     )
 
 
-def trend_points(config, records, started):
-    path = config.option.history
+def trend_points(path, records, started):
+    """(started, compliance) of the runs in the history at path (--history), else of this run."""
     # The history has this run already (recorded before pytest-html writes); else it is alone.
     return (
         [(run["started"], run["compliance"]) for run in history.trend(path)]
@@ -179,7 +179,7 @@ def pytest_html_results_summary(prefix, summary, postfix, session):
         fleet_block(
             records,
             session.config.stash.get(CHANGES, None),
-            trend_points(session.config, records, results.started),
+            trend_points(session.config.option.history, records, results.started),
             session.config.stash[TABLE],
         )
     )

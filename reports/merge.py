@@ -1,12 +1,16 @@
-"""Merge the JSON results of partial runs (shards) into one results file and one history entry.
+"""Merge the JSON results of partial runs (shards) into one results file, one history entry and
+one HTML report (the fleet block of --html, standalone).
 
 A (host, check) present in several shards keeps the record of the shard that finished last.
 The merged run spans the earliest start to the latest finish; its exit status is the worst.
 """
 
+from markupsafe import Markup
+
 from . import history
 from .atomic import write_atomic
 from .changes import diff
+from .html_report import TEMPLATES, fleet_block, trend_points
 from .json_report import dumps
 from .results import document, load_results
 
@@ -25,7 +29,7 @@ def merge(paths):
     )
 
 
-def run(paths, json_out, history_path=None):
+def run(paths, json_out, history_path=None, html_out=None):
     merged = merge(paths)
     if history_path:
         previous = history.previous_run(history_path)
@@ -43,4 +47,9 @@ def run(paths, json_out, history_path=None):
             source="merge",
         )
     write_atomic(json_out, dumps(merged))
+    if html_out:
+        points = trend_points(history_path, merged["results"], merged["started"])
+        fleet = fleet_block(merged["results"], merged.get("changes"), points)
+        page = TEMPLATES.get_template("merged.html.j2").render(fleet=Markup(fleet), shards=merged["shards"])
+        write_atomic(html_out, page)
     return merged
