@@ -2,6 +2,8 @@
 plan says, per problem code the check found, what to change (for Deis hosts, the deisctl
 command; elsewhere the nginx directive or the step to take). Nothing is ever run."""
 
+from fleetready.probe.tls_probe import CERT_CODES
+
 from .base import Fix, NotFixable, Step
 
 PROTOCOLS = "TLSv1.2 TLSv1.3"
@@ -30,17 +32,6 @@ ADVICE = {
     "not_tls": (None, "serve TLS on the endpoint's port (`listen 443 ssl;` with a certificate)"),
 }
 CERTIFICATE = "issue a new certificate (valid, for the endpoint's name, RSA >= 2048 or ECDSA, SHA-256, full chain)"
-CERT_CODES = {
-    "cert_expired",
-    "cert_not_yet_valid",
-    "cert_self_signed",
-    "cert_hostname_mismatch",
-    "cert_expiring_soon",
-    "weak_key",
-    "sha1_signature",
-    "incomplete_chain",
-    "cert_untrusted",
-}
 
 
 class TlsPlan(Fix):

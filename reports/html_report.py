@@ -14,11 +14,11 @@ import json
 import jinja2
 import pytest
 
-from fleetready.outcome.outcomes import FAILING
+from fleetready.outcome.outcomes import FAILING, summary
 
 from . import history
 from .changes import CHANGES
-from .results import results_of, summary
+from .results import results_of
 from .svg import trend
 
 # Worst first: a matrix cell shows the worst outcome of a check's results on a host.

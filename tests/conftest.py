@@ -13,6 +13,8 @@ from lab import images
 from lab.fleet import Lab, cleanup_stale
 
 ROOT = Path(__file__).resolve().parents[1]
+# fleetready as bin/fleetready runs it (this checkout's pytest.ini and rootdir), from any directory.
+FLEETREADY = [sys.executable, "-m", "pytest", "-c", str(ROOT / "pytest.ini"), "--rootdir", str(ROOT)]
 
 
 def run_fleetready(args, cwd=ROOT, timeout=900) -> tuple[int, dict | None, str]:
@@ -24,13 +26,7 @@ def run_fleetready(args, cwd=ROOT, timeout=900) -> tuple[int, dict | None, str]:
             # As bin/fleetready runs it: the checks come from pytest.ini's testpaths unless
             # args name test files.
             [
-                sys.executable,
-                "-m",
-                "pytest",
-                "-c",
-                str(ROOT / "pytest.ini"),
-                "--rootdir",
-                str(ROOT),
+                *FLEETREADY,
                 "--json-report",
                 str(results),
                 *args,

@@ -16,13 +16,13 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from benchmarks.html_bench import fleet_records
-from fleetready.outcome.outcomes import FAILING
+from fleetready.outcome.outcomes import FAILING, summary
 from reports import history, merge
 from reports.changes import diff
 from reports.gate import evaluate
 from reports.html_report import PAGE, ROWS_PER_KIND, Table, fleet_block
 from reports.prometheus import RunCollector
-from reports.results import document, summary
+from reports.results import document
 from reports.sarif import sarif_log
 from tests.conftest import ROOT, run_fleetready
 from tests.test_fast_checks import records as judged

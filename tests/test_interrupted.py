@@ -5,7 +5,6 @@ import json
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 import xml.etree.ElementTree as ET
 
@@ -14,7 +13,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from lab import keys
-from tests.conftest import ROOT, run_fleetready
+from tests.conftest import FLEETREADY, ROOT, run_fleetready
 
 REPORTS = {
     "--json-report": "results.json",
@@ -91,16 +90,7 @@ def test_signal_mid_run_leaves_reports_and_history_whole(setup, sig):
     before = complete_run(lab, tmp)
     runs = history_runs(tmp)
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-c",
-            str(ROOT / "pytest.ini"),
-            "--rootdir",
-            str(ROOT),
-            *args(lab, tmp, "all", 120),
-        ],
+        [*FLEETREADY, *args(lab, tmp, "all", 120)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
