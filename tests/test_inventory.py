@@ -188,8 +188,8 @@ def test_yaml_inventory(tmp_path):
             "all.hosts.h1: expected a mapping of host variables, got 'just-a-string'",
         ),
         ("web: [h1]\n", 1, "web: expected a mapping of hosts, vars and children, got a list"),
-        ("all:\n  hosts:\n    h1:\n   bad: indent\n", 4, "while parsing a block mapping: expected <block end>"),
-        ("all:\n  hosts: h1: x\n", 2, "mapping values are not allowed here (column 12)"),
+        ("all:\n  hosts:\n    h1:\n   bad: indent\n", 4, "while parsing a block mapping: did not find expected key"),
+        ("all:\n  hosts: h1: x\n", 2, "mapping values are not allowed in this context (column 12)"),
         ("all:\n  hosts:\n    h1:\n    h1:\n", 4, "duplicate key 'h1'"),
         (
             "all:\n  hosts:\n    h1:\n      ansible_port: ssh\n",
@@ -331,7 +331,7 @@ def test_group_priority_and_name_order(tmp_path):
 def test_bad_vars_file_is_located(tmp_path):
     path = write(tmp_path, "hosts", "[web]\nw1\n")
     write(tmp_path, "group_vars/web.yml", "a: 1\n  b: 2\n")
-    assert error(path).startswith(f"{tmp_path}/group_vars/web.yml:2: mapping values are not allowed here")
+    assert error(path).startswith(f"{tmp_path}/group_vars/web.yml:2: mapping values are not allowed in this context")
     write(tmp_path, "group_vars/web.yml", "- a\n")
     assert error(path) == f"{tmp_path}/group_vars/web.yml:1: expected a mapping at the top level, got a list"
 

@@ -58,7 +58,7 @@ REFUSED = {
     "bad-ini-unhashable-key": ("hosts:2", "cannot read the value '{[1]: 2}': TypeError"),
     "bad-ini-vars-no-equals": ("hosts:4", "Expected key=value, got: just a word"),
     "bad-ini-yaml-marker": ("hosts.ini:1", "'---' is not a host name or IP address"),
-    "bad-vars-file": ("group_vars/web.yml:2", "mapping values are not allowed here"),
+    "bad-vars-file": ("group_vars/web.yml:2", "mapping values are not allowed in this context"),
     "bad-vars-not-mapping": ("host_vars/w1.yml:1", "expected a mapping at the top level, got a list"),
     "bad-yaml-hosts-list": ("hosts.yml:4", "all.children.web.hosts: expected a mapping, got a list"),
     "bad-yaml-int-host": ("hosts.yml:3", "all.hosts: expected a host name, got 10"),

@@ -224,7 +224,7 @@ def test_profile_name_of_wrong_type(tmp_path, profiles):
         (b"\x89PNG\r\n\x1a\n\x00\x00", ":3: binary data (NUL byte), expected a text file"),
         (
             b"profile: bad\nfirewall:\n  allowed_tcp_ports: [22\n",
-            ":4: while parsing a flow sequence: expected ',' or ']', but got '<stream end>' (column 1)",
+            ":4: while parsing a flow sequence: did not find expected ',' or ']' (column 1)",
         ),
         (b"description: no name\n", ":1: missing required key 'profile' (the profile's name)"),
         (
