@@ -122,6 +122,7 @@ def _run(args, source, what, deadline, timeout):
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            env={**os.environ, **_STRICT_ENV},
             start_new_session=True,
         )
     except OSError as e:
