@@ -6,7 +6,6 @@ status 4, before any host is contacted."""
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import sysconfig
@@ -19,7 +18,7 @@ import pytest
 from fleetready.config.ansible_run import AnsibleOptions
 from fleetready.config.errors import ConfigError
 from fleetready.config.inventory import read_inventory
-from tests.conftest import FLEETREADY, ROOT
+from tests.conftest import FLEETREADY, ROOT, contacted
 from tests.test_inventory_oracle import ansible_view, fleetready_view
 
 pytestmark = pytest.mark.e2e  # runs ansible-inventory, or fleetready end to end
@@ -175,22 +174,6 @@ def test_vault_encrypted_variables_as_ansible_reads_them(vaulted, given, monkeyp
 # ---------------------------------------------------------------- bad input
 
 
-@pytest.fixture
-def listener():
-    """A local TCP port standing for every host: anything that connects is seen."""
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        server.setblocking(False)
-        yield server
-
-
-def not_contacted(server):
-    try:
-        server.accept()[0].close()
-    except BlockingIOError:
-        return True
-    return False
-
-
 def fleetready(args, cwd, python=sys.executable, path=None):
     """fleetready's exit status and output; a PATH of its own when `path` is given."""
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
@@ -220,7 +203,7 @@ def test_wrong_vault_password_is_one_line(vaulted, listener):
         "ERROR: hosts: ansible-inventory failed (exit status 4): "
         "Decryption failed (no vault secrets were found that could decrypt)."
     ]
-    assert not_contacted(listener)
+    assert not contacted(listener)
 
 
 @pytest.fixture
