@@ -54,22 +54,23 @@ def script_listing(path, timeout):
     listing = _json(path, "inventory script", _run([command, "--list"], path, "inventory script", deadline, timeout))
     meta = listing.setdefault("_meta", {}) if isinstance(listing, dict) else None
     if isinstance(meta, dict) and "hostvars" not in meta:
-        names = {
-            name
-            for group, data in listing.items()
-            if group != "_meta"
-            for name in (data if isinstance(data, list) else data.get("hosts", []) if isinstance(data, dict) else [])
-            if isinstance(name, str)
-        }
         meta["hostvars"] = {
             name: _json(
                 path,
                 f"inventory script --host {name}",
                 _run([command, "--host", name], path, "inventory script", deadline, timeout),
             )
-            for name in sorted(names)
+            for name in sorted(set(_host_names(listing)))
         }
     return listing
+
+
+def _host_names(listing):
+    """The host names of a --list, as far as its shape allows (the inventory loader judges it)."""
+    for group, data in listing.items():
+        hosts = data.get("hosts") if isinstance(data, dict) else data
+        if group != "_meta" and isinstance(hosts, list):
+            yield from (name for name in hosts if isinstance(name, str))
 
 
 def ansible_listing(command, source, options):
