@@ -14,7 +14,6 @@ import socket
 from dataclasses import dataclass
 
 from fleetready.config.errors import ConfigError
-from fleetready.config.inventory import load_inventory
 from fleetready.config.profiles import resolve_policy
 from fleetready.gather.facts import FactError
 from fleetready.judge.served_ports import served
@@ -108,17 +107,17 @@ def drain_clients(ctx):
         for forward in logging["forwards"]:
             yield other.name, other.address, {**forward, "what": f"{forward['via']} forward"}, []
     run = frozenset(t.name for t in ctx.fleet.targets)
-    for other, drain in _outside_run(ctx.config.option.inventory, ctx.fleet.profiles_dir, run):
+    for other, drain in _outside_run(ctx.fleet.inventory, ctx.fleet.profiles_dir, run):
         yield other.name, other.address, {**drain, "what": "logging.drain"}, sorted(resolve(drain["host"]))
 
 
 @functools.cache
 def _outside_run(inventory, profiles_dir, run):
     """(host, drain) of the inventory's hosts outside this run (--limit) that have a drain."""
-    if not inventory:
+    if inventory is None:
         return ()
     found = []
-    for host in load_inventory(inventory).select(None):
+    for host in inventory.hosts:
         if host.name in run:
             continue
         try:

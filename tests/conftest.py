@@ -2,6 +2,7 @@
 runner for fleetready itself."""
 
 import json
+import socket
 import subprocess
 import sys
 import tempfile
@@ -39,6 +40,23 @@ def run_fleetready(args, cwd=ROOT, timeout=900) -> tuple[int, dict | None, str]:
         output = proc.stdout + proc.stderr
         print(output[-5000:])  # shown by pytest when a test fails
         return proc.returncode, json.loads(results.read_text()) if results.exists() else None, output
+
+
+@pytest.fixture
+def listener():
+    """A local TCP port standing for a host: anything that connects stays in its backlog (the
+    proof that bad input stopped a run before any host was contacted)."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        server.setblocking(False)
+        yield server
+
+
+def contacted(server):
+    try:
+        server.accept()[0].close()
+    except BlockingIOError:
+        return False
+    return True
 
 
 def pytest_collection_modifyitems(items):

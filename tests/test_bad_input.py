@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import contacted
+
 pytestmark = pytest.mark.e2e  # runs fleetready end to end per test (no Docker)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,22 +92,6 @@ def fleetready():
         return proc.returncode, output
 
     return run
-
-
-@pytest.fixture
-def listener():
-    """A local TCP port standing for a host: anything that connects stays in its backlog."""
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        server.setblocking(False)
-        yield server
-
-
-def contacted(server):
-    try:
-        server.accept()[0].close()
-    except BlockingIOError:
-        return False
-    return True
 
 
 def test_table_lists_the_forms():

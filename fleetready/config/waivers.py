@@ -20,7 +20,7 @@ import datetime
 from dataclasses import dataclass
 
 from fleetready.config.errors import ConfigError, did_you_mean
-from fleetready.config.inventory import hosts_from_uris, load_inventory, local_host
+from fleetready.config.inventory import hosts_from_uris, local_host
 from fleetready.config.yamlfile import describe, load_yaml
 
 WARN_DAYS = 14
@@ -129,10 +129,9 @@ def unmatched_checks(waivers, controls, checks):
     return lines
 
 
-def inventory_names(option):
+def inventory_names(inventory, option):
     """(host names, group names) a waiver may name: the whole inventory, or the --hosts."""
-    if option.inventory:
-        inventory = load_inventory(option.inventory)
+    if inventory is not None:
         return {h.name for h in inventory.hosts}, set(inventory.group_names)
     hosts = hosts_from_uris(option.hosts) if option.hosts else [local_host()]
     return {h.name for h in hosts}, {"all", "ungrouped"}
