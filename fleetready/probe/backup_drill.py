@@ -77,7 +77,7 @@ def _on_host(host, facts, index, source) -> tuple[Any, str | None, str]:
     ran = host.run(shell.command(shell.script("drill.sh"), *words, timeout=seconds))
     said = _tail(ran.stderr) or _tail(ran.stdout)
     if ran.rc == 0:
-        return "readable", backup, _tail(ran.stdout)
+        return "readable", backup, _tail(ran.stdout, 1)  # restic: the file restored and its checksum
     if ran.rc == 1:
         return "unreadable", backup, said
     if ran.rc == 124:
@@ -85,9 +85,9 @@ def _on_host(host, facts, index, source) -> tuple[Any, str | None, str]:
     return "not run", backup, f"exit {ran.rc}: {said}"
 
 
-def _tail(text: str) -> str:
+def _tail(text: str, lines: int = 3) -> str:
     """The last lines of a command's output, on one line, at most 300 characters."""
-    return "; ".join(line.strip() for line in text.strip().splitlines()[-3:])[-300:]
+    return "; ".join([line.strip() for line in text.splitlines() if line.strip()][-lines:])[-300:]
 
 
 def _in_s3(facts, source) -> tuple[Any, str | None, str]:
