@@ -41,7 +41,8 @@ def lab(make_lab):
         f" {RESTIC} init -q; {RESTIC} backup -q /srv/data"
     )
     # Its copy with 8 bytes overwritten inside the data pack (the larger of its two packs, beside
-    # the tree pack); a pg_dump custom-format header, whose tool the host lacks; a FIFO, which no reader ever finishes.
+    # the tree pack); a pg_dump custom-format header, whose tool the host lacks; a FIFO, which no
+    # reader ever finishes.
     lab.host("sound").check(
         "set -e; cp -a /srv/restic /srv/restic-damaged;"
         " pack=$(find /srv/restic-damaged/data -type f -printf '%s %p\\n' | sort -n | tail -1 | cut -d' ' -f2);"
@@ -114,6 +115,13 @@ def wale(endpoint, bucket):
     return {"name": "database", "kind": "deis-wal-e", "endpoint": endpoint, "bucket": bucket, "max_age_hours": 6}
 
 
+def with_sources(cases):
+    """{name: (lab host, [source] or None)} as run_cases takes it: the sources as a policy override."""
+    return {
+        name: (lab_host, sources and {"backups": {"sources": sources}}) for name, (lab_host, sources) in cases.items()
+    }
+
+
 RESTIC_SOURCE = {
     "name": "files",
     "kind": "restic",
@@ -125,16 +133,15 @@ RESTIC_SOURCE = {
 
 @pytest.fixture(scope="module")
 def results(lab, s3, tmp_path_factory):
-    restic = RESTIC_SOURCE
     # Several inventory names may share one lab host: each is a policy judged on its facts.
     cases = {
         "sound": ("sound", None),
         "stale": ("stale", None),
         "empty": ("empty", None),
         "missing": ("sound", [dict(DB, path="/var/backups/none/db-*.tar.gz")]),
-        "restic-ok": ("sound", [restic]),
-        "restic-big": ("sound", [dict(restic, min_size_bytes=10000)]),
-        "restic-wrong-password": ("sound", [dict(restic, password_file="/etc/hostname")]),
+        "restic-ok": ("sound", [RESTIC_SOURCE]),
+        "restic-big": ("sound", [dict(RESTIC_SOURCE, min_size_bytes=10000)]),
+        "restic-wrong-password": ("sound", [dict(RESTIC_SOURCE, password_file="/etc/hostname")]),
         "s3-ok": ("sound", [DB, s3_source(s3, "fresh")]),
         "s3-stale": ("sound", [s3_source(s3, "stale")]),
         "s3-no-bucket": ("sound", [s3_source(s3, "gone")]),
@@ -143,10 +150,7 @@ def results(lab, s3, tmp_path_factory):
         "wale-stale": ("etcd", [wale(s3, "db-wal-stale")]),
         "wale-no-etcd": ("sound", [wale(s3, "db-wal")]),
     }
-    cases = {
-        name: (lab_host, sources and {"backups": {"sources": sources}}) for name, (lab_host, sources) in cases.items()
-    }
-    report = run_cases(lab, cases, tmp_path_factory.mktemp("bak") / "inventory.yml", "FR-BAK")
+    report = run_cases(lab, with_sources(cases), tmp_path_factory.mktemp("bak") / "inventory.yml", "FR-BAK")
     return {r["host"]: r for r in report["results"] if r["control"] == "FR-BAK-01"}
 
 
@@ -238,12 +242,9 @@ def drills(lab, s3, tmp_path_factory):
         "drill-wale-ok": ("etcd", [drilled(wale(s3, "db-wal"))]),
         "drill-wale-no-data": ("etcd", [drilled(wale(s3, "db-wal-no-data"))]),
     }
-    cases = {
-        name: (lab_host, sources and {"backups": {"sources": sources}}) for name, (lab_host, sources) in cases.items()
-    }
     sound = lab.host("sound")
     before = fingerprint(sound) + sound.check(LEFT_BEHIND).splitlines()
-    report = run_cases(lab, cases, tmp_path_factory.mktemp("drill") / "inventory.yml", "FR-BAK-02")
+    report = run_cases(lab, with_sources(cases), tmp_path_factory.mktemp("drill") / "inventory.yml", "FR-BAK-02")
     deadline = time.monotonic() + 30  # the run's login sessions end as its connections close
     while sessions(sound) and time.monotonic() < deadline:
         time.sleep(0.5)

@@ -17,7 +17,7 @@ the batched facts: a drill may take longer than a host's whole fact gathering ma
 import math
 import time
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from fleetready.gather import shell
 from fleetready.gather.fact_error import FactError
@@ -29,11 +29,14 @@ from fleetready.probe.backup_probe import ProbeError, Unreadable, read_back, s3_
 RESTIC_SAMPLE = "16M"
 
 
+# readable; unreadable (the check fails); no backup (nothing to restore: it fails);
+# not run (the drill could not run: an error)
+Verdict = Literal["readable", "unreadable", "no backup", "not run"]
+
+
 @dataclass(frozen=True)
 class Drill:
-    # readable; unreadable (the check fails); no backup (nothing to restore: it fails);
-    # not run (the drill could not run: an error)
-    verdict: Literal["readable", "unreadable", "no backup", "not run"]
+    verdict: Verdict
     backup: str | None  # what was read back (file, snapshot, objects)
     detail: str
     seconds: float
@@ -56,7 +59,7 @@ def run_drills(target, fleet) -> dict[str, Drill]:
     return drills
 
 
-def _on_host(host, facts, index, source) -> tuple[Any, str | None, str]:
+def _on_host(host, facts, index, source) -> tuple[Verdict, str | None, str]:
     try:
         result = source_output(facts["backups"], index)
         if source["kind"] == "path":
@@ -90,7 +93,7 @@ def _tail(text: str, lines: int = 3) -> str:
     return "; ".join([line.strip() for line in text.splitlines() if line.strip()][-lines:])[-300:]
 
 
-def _in_s3(facts, source) -> tuple[Any, str | None, str]:
+def _in_s3(facts, source) -> tuple[Verdict, str | None, str]:
     seconds = source["verify_timeout"]
     try:
         backup = read_back(s3_location(facts, source), seconds)
