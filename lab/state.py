@@ -98,8 +98,17 @@ def _backups(host, b) -> tuple[dict, list]:
     script = [f"mkdir -p {d}"]
     for i in range(int(b["count"])):
         path = quote(f"{b['dir']}/db-{i}.tar.gz")
-        fill = f"head -c {int(b['size_bytes'])} /dev/urandom | gzip -1 >{path}" if b["size_bytes"] else f": >{path}"
-        script += [fill, f"touch -d @{mtime - i * 3600} {path}"]
+        # a real tar.gz of one file of size_bytes (restore drills read it back), or an empty file
+        fill = (
+            f"head -c {int(b['size_bytes'])} /dev/urandom >/tmp/db.data && tar -czf {path} -C /tmp db.data"
+            " && rm /tmp/db.data"
+            if b["size_bytes"]
+            else f": >{path}"
+        )
+        script.append(fill)
+        if i == 0 and b["truncated"]:  # the newest, cut to half its size as by a full disk
+            script.append(f"truncate -s $(($(stat -c %s {path}) / 2)) {path}")
+        script.append(f"touch -d @{mtime - i * 3600} {path}")
     return {}, script
 
 

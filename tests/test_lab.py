@@ -171,6 +171,7 @@ PROBES = {
         min(age for _, age in backup_files(h)) > PROFILE["backups"]["sources"][0]["max_age_hours"]
     ),
     "backup_empty": lambda lab, h: all(size == 0 for size, _ in backup_files(h)),
+    "backup_truncated": lambda lab, h: h.exec("gzip -t /var/backups/fleetready/db-0.tar.gz")[0] != 0,
     "metrics_down": lambda lab, h: h.exec("curl -sf http://127.0.0.1:9100/metrics")[0] != 0,
 }
 # the log defects are all "the canary does not arrive", told apart by the configuration

@@ -246,6 +246,21 @@ def test_profile_name_of_wrong_type(tmp_path, profiles):
             ":4: backups.sources[0].max_age_hours: expected a number > 0, got 0",
         ),
         (
+            b"profile: bad\nbackups:\n  sources:\n    - name: s\n      kind: path\n      path: /b\n"
+            b"      max_age_hours: 1\n      verify: sure\n",
+            ":8: backups.sources[0].verify: expected true or false, got 'sure'",
+        ),
+        (
+            b"profile: bad\nbackups:\n  sources:\n    - name: s\n      kind: path\n      path: /b\n"
+            b"      max_age_hours: 1\n      verify: true\n      verify_timeout: 0\n",
+            ":9: backups.sources[0].verify_timeout: expected seconds, a number > 0 and <= 3600, got 0",
+        ),
+        (
+            b"profile: bad\nbackups:\n  sources:\n    - name: s\n      kind: path\n      path: /b\n"
+            b"      max_age_hours: 1\n      verify_timeout: 7200\n",
+            ":8: backups.sources[0].verify_timeout: expected seconds, a number > 0 and <= 3600, got 7200",
+        ),
+        (
             b"profile: bad\nbackups:\n  sources:\n    - {name: s, kind: tape, max_age_hours: 1}\n",
             ":4: backups.sources[0].kind: expected one of path, s3, restic, deis-wal-e, got 'tape'",
         ),

@@ -16,7 +16,8 @@ CONTROLS = [
     "FR-LOG-02",
     "FR-MON-01",
 ]
-NOT_APPLICABLE = ["FR-DEIS-01", "FR-DEIS-02"]  # lab hosts are no Deis platform hosts
+# lab hosts are no Deis platform hosts; the lab profile asks for no restore drill
+NOT_APPLICABLE = ["FR-BAK-02", "FR-DEIS-01", "FR-DEIS-02"]
 LOGS = {"FR-LOG-01", "FR-LOG-02"}  # a host not forwarding logs also loses the canary
 EXPECTED_FAILURES = {
     "sound": set(),

@@ -59,6 +59,8 @@ class BackupSource(TypedDict):
     repository: str | None
     password_file: str | None
     command: str | None
+    verify: bool
+    verify_timeout: int | float
 
 
 class Backups(TypedDict):

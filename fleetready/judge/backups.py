@@ -1,35 +1,24 @@
-"""The newest backup of each source, and what is wrong with it (age, size, a date in the future).
+"""The newest backup of each source, and what is wrong with it (age, size, a date in the future);
+what a restore drill of it found.
 
-Rules (judging facts), used by the check and by its remediation."""
+Rules (judging facts), used by the checks and by the remediation."""
 
 from collections.abc import Mapping
 from typing import Any
 
 from fleetready.gather.facts import Facts
-from fleetready.gather.facts_backups import SourceOutput, path_files, restic_latest
-from fleetready.probe.backup_probe import newest_object
-
-# WAL-E marks each finished base backup with a sentinel object (shared/deis-v1-facts.md).
-WALE_PREFIX = "basebackups_005/"
-
-
-WALE_SENTINEL = "_backup_stop_sentinel.json"
+from fleetready.gather.facts_backups import path_files, restic_latest, source_output
+from fleetready.probe.backup_drill import Drill
+from fleetready.probe.backup_probe import newest_object, s3_location
 
 
 class BackupError(Exception):
     """A source could not be read: the check ends as `error`, never `pass`."""
 
 
-def _host_result(facts: Facts, index: int) -> SourceOutput:
-    result = facts["backups"]["sources"][index]
-    if result["rc"] != 0:
-        raise BackupError(f"exit {result['rc']}: {(result['stderr'].strip() or result['stdout'].strip())[-300:]}")
-    return result
-
-
 def newest_on_host(facts: Facts, index: int, source: Mapping[str, Any]) -> tuple[str, float, int] | None:
     """(name, age seconds, size) of the newest backup of a path/restic source, or None."""
-    result = _host_result(facts, index)
+    result = source_output(facts["backups"], index)
     now = facts["backups"]["now"]
     if source["kind"] == "path":
         files = path_files(result)
@@ -44,31 +33,8 @@ def newest_on_host(facts: Facts, index: int, source: Mapping[str, Any]) -> tuple
     return f"snapshot {short_id}", now - when, size
 
 
-def _deis_key(facts: Facts, key: str) -> str:
-    value = facts["deis"].get(key)
-    if not value:
-        raise BackupError(f"etcd key {key} is not set")
-    return value
-
-
 def newest_in_s3(facts: Facts, source: Mapping[str, Any]) -> tuple[str, float, int] | None:
-    if source["kind"] == "s3":
-        return newest_object(
-            source["endpoint"], source["bucket"], source["prefix"], source["access_key"], source["secret_key"]
-        )
-    # deis-wal-e: the store gateway's S3 API with the credentials Deis keeps in etcd.
-    endpoint = source["endpoint"] or "http://{}:{}".format(
-        _deis_key(facts, "/deis/store/gateway/host"), _deis_key(facts, "/deis/store/gateway/port")
-    )
-    bucket = source["bucket"] or _deis_key(facts, "/deis/database/bucketName")
-    return newest_object(
-        endpoint,
-        bucket,
-        WALE_PREFIX + source["prefix"],
-        _deis_key(facts, "/deis/store/gateway/accessKey"),
-        _deis_key(facts, "/deis/store/gateway/secretKey"),
-        suffix=WALE_SENTINEL,
-    )
+    return newest_object(s3_location(facts, source))
 
 
 def _where(source):
@@ -92,4 +58,15 @@ def finding(source: Mapping[str, Any], newest: tuple[str, float, int] | None) ->
         return f"newest backup is {age / 3600:.1f} h old (max {source['max_age_hours']:g} h)"
     if size < source["min_size_bytes"]:
         return f"newest backup {name} is {size} bytes (min {source['min_size_bytes']})"
+    return None
+
+
+def drill_finding(source: Mapping[str, Any], drill: Drill) -> str | None:
+    """What the restore drill of a source found (fail), or None; BackupError when it could not run."""
+    if drill.verdict == "not run":
+        raise BackupError(f"restore drill could not run: {drill.detail}")
+    if drill.verdict == "no backup":
+        return f"no backup to restore matches {_where(source)}"
+    if drill.verdict == "unreadable":
+        return f"newest backup {drill.backup + ' ' if drill.backup else ''}is not restorable: {drill.detail}"
     return None

@@ -28,12 +28,13 @@ fr_path() {
 }
 
 # fr_restic REPOSITORY PASSWORD_FILE: the newest snapshot of every host/paths group, then the
-# restored size of the newest one.
+# restored size of the newest one. Without a lock (restic writes one into the repository) or a
+# cache: the repository is only read.
 fr_restic() {
     if [ -n "$2" ]; then
-        set -- -r "$1" --no-cache --password-file "$2"
+        set -- -r "$1" --no-cache --no-lock --password-file "$2"
     else
-        set -- -r "$1" --no-cache
+        set -- -r "$1" --no-cache --no-lock
     fi
     fr_s=$(restic "$@" snapshots --json --latest 1) || return
     printf '%s\n' "$fr_s"
