@@ -3,6 +3,7 @@ its own findings; an endpoint that does not answer is its own error and hides no
 waiver of one finding on one endpoint waives neither a new finding there nor other endpoints."""
 
 import datetime
+import json
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -53,7 +54,7 @@ def run(make_lab, tmp_path_factory):
             }
         )
     )
-    junit = tmp / "junit.xml"
+    junit, prom, sarif = tmp / "junit.xml", tmp / "fleetready.prom", tmp / "results.sarif"
     code, report, output = run_fleetready(
         [
             "-k",
@@ -66,11 +67,16 @@ def run(make_lab, tmp_path_factory):
             str(waivers),
             "--junitxml",
             str(junit),
+            "--prometheus-textfile",
+            str(prom),
+            "--sarif",
+            str(sarif),
         ]
     )
     assert report is not None, output
     results = {(r["host"], r.get("subject")): r for r in report["results"] if r["control"] == "FR-TLS-01"}
-    return code, results, output, ET.parse(junit)
+    reports = {"junit": ET.parse(junit), "prometheus": prom.read_text(), "sarif": json.loads(sarif.read_text())}
+    return code, results, output, reports
 
 
 def codes(result, waived=False):
@@ -78,7 +84,7 @@ def codes(result, waived=False):
 
 
 def test_each_endpoint_is_its_own_result(run):
-    code, results, _, junit = run
+    code, results, _, reports = run
     assert code == 1
     assert set(results) == {(host, e["name"]) for host in ("legacy", "sound") for e in ENDPOINTS} | {("logs", None)}
     assert results["logs", None]["outcome"] == "skipped"  # the log receiver's profile has no endpoint
@@ -86,8 +92,13 @@ def test_each_endpoint_is_its_own_result(run):
     assert results["sound", "web"]["nodeid"].endswith("test_tls_enforced[sound-web]")
     # Evidence is the endpoint's own verdict, not the host's.
     assert results["sound", "web"]["evidence"]["tls_verdict"]["name"] == "web"
-    names = {(case.get("classname"), case.get("name")) for case in junit.iter("testcase")}
+    names = {(case.get("classname"), case.get("name")) for case in reports["junit"].iter("testcase")}
     assert ("legacy", "FR-TLS-01 test_tls_enforced[web]") in names, names
+    assert 'check="test_tls_enforced[other]",control="FR-TLS-01",host="legacy",outcome="fail"' in reports["prometheus"]
+    sarif = reports["sarif"]["runs"][0]["results"]
+    assert {(r["properties"]["host"], r["properties"]["subject"]) for r in sarif} == {
+        (host, name) for host in ("legacy", "sound") for name in ("web", "other", "down")
+    } - {("sound", "web")}
 
 
 def test_a_down_endpoint_is_an_error_and_hides_no_other_finding(run):
