@@ -67,7 +67,7 @@ def test_firewall_configured(policy, facts):
 
 
 @pytest.mark.control(id="FR-FW-02", severity="critical", requirement="only allowed ports reachable")
-def test_only_allowed_ports_reachable(policy, facts, port_probes, request):
+def test_only_allowed_ports_reachable(policy, facts, port_probes, findings, request):
     if not probed(policy):
         pytest.skip(not_required(policy))
     must_close, must_open = probe_plan(policy, facts["firewall"]["listening"])
@@ -81,10 +81,10 @@ def test_only_allowed_ports_reachable(policy, facts, port_probes, request):
             f"no probed port answered ({', '.join(map(str, sorted(port_probes)))}) and no "
             "allowed port listens to show the host is reachable from the probe point"
         )
-    findings = [
-        f"port {p} reachable from outside (not allowed)" for p in sorted(must_close) if port_probes[p] == "open"
-    ]
-    findings += [
-        f"allowed port {p} not reachable ({port_probes[p]})" for p in sorted(must_open) if port_probes[p] != "open"
-    ]
-    assert not findings, "; ".join(findings)
+    for p in sorted(must_close):
+        if port_probes[p] == "open":
+            findings.add(p, "reachable_not_allowed", f"port {p} reachable from outside (not allowed)")
+    for p in sorted(must_open):
+        if port_probes[p] != "open":
+            findings.add(p, "allowed_not_reachable", f"allowed port {p} not reachable ({port_probes[p]})")
+    findings.fail_on()

@@ -18,11 +18,13 @@ from fleetready.judge.images import finding, required_images
 
 
 @pytest.mark.control(id="FR-IMG-01", severity="critical", requirement="images preseeded")
-def test_images_preseeded(policy, facts, request):
+def test_images_preseeded(policy, facts, findings, request):
     required = required_images(policy, facts)
     if not required:
         pytest.skip("not applicable: the profile requires no images")
     images = facts["images"]  # a FactError (engine not reachable) ends the check as error
     request.node.user_properties.append(("required_images", required))
-    findings = [f for ref in required if (f := finding(ref, images))]
-    assert not findings, "images not preseeded: " + "; ".join(findings)
+    for ref in required:
+        if problem := finding(ref, images):
+            findings.add(ref, *problem)
+    findings.fail_on("images not preseeded")

@@ -38,6 +38,7 @@ def _brief(now, before):
         "nodeid": now["nodeid"],
         "host": now["host"],
         "check": now["check"],
+        **({"subject": now["subject"]} if now.get("subject") else {}),
         "control": now["control"],
         "severity": now["severity"],
         "outcome": now["outcome"],
@@ -95,4 +96,5 @@ def pytest_terminal_summary(terminalreporter, config):
     for kind, title in (("new", "new failures"), ("fixed", "fixed"), ("still_failing", "still failing")):
         terminalreporter.line(f"{title}: {len(changes[kind])}", red=kind == "new" and bool(changes[kind]))
         for r in changes[kind]:
-            terminalreporter.line(f"  {r['host']} {r['control']} {r['check']}: {r['outcome']}")
+            subject = f" {r['subject']}" if r.get("subject") else ""
+            terminalreporter.line(f"  {r['host']} {r['control']} {r['check']}{subject}: {r['outcome']}")

@@ -19,6 +19,7 @@ from fleetready.outcome import redact
 from fleetready.outcome.redact import redactor_of
 
 from .atomic import write_atomic
+from .results import other_params
 
 PROPERTIES = ("host", "control", "severity", "requirement", "outcome", "reason")
 UNJUDGED = ("error", "unreachable")
@@ -45,7 +46,7 @@ class JunitHosts:
             return
         reporter = self.xml.node_reporter(report)
         reporter.add_attribute("classname", info["host"])
-        reporter.add_attribute("name", f"{info['control']} {info['check']}{_other_params(report.nodeid, info['host'])}")
+        reporter.add_attribute("name", f"{info['control']} {info['check']}{other_params(report.nodeid, info['host'])}")
         for name in PROPERTIES:
             if info.get(name):
                 reporter.add_property(name, info[name])
@@ -79,17 +80,6 @@ class JunitHosts:
         suite.set("failures", str(int(suite.get("failures")) - moved))
         suite.set("errors", str(int(suite.get("errors")) + moved))
         write_atomic(self.xml.logfile, ET.tostring(tree.getroot(), encoding="utf-8", xml_declaration=True))
-
-
-def _other_params(nodeid, host):
-    """A parametrized check's parameters besides the host: test_x[web1-3] -> "[3]"."""
-    ids = nodeid.rpartition("[")[2][:-1] if nodeid.endswith("]") else ""
-    if ids.startswith(host):
-        ids = ids[len(host) :]
-    elif ids.endswith(host):
-        ids = ids[: -len(host)]
-    ids = ids.strip("-")
-    return f"[{ids}]" if ids else ""
 
 
 @pytest.hookimpl(trylast=True)

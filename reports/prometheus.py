@@ -14,7 +14,7 @@ from prometheus_client.core import GaugeMetricFamily
 from fleetready.outcome.outcomes import OUTCOMES, summary
 
 from .atomic import write_atomic
-from .results import results_of
+from .results import other_params, results_of
 
 
 class RunCollector:
@@ -59,9 +59,8 @@ class RunCollector:
 
 
 def _check(record):
-    """The check's name, with its non-host parameters when it is parametrized."""
-    ids = record["nodeid"].rpartition("[")[2][:-1] if record["nodeid"].endswith("]") else ""
-    return record["check"] if ids in ("", record["host"]) else f"{record['check']}[{ids}]"
+    """The check's name, with its non-host parameters when it is parametrized (the endpoint)."""
+    return record["check"] + other_params(record["nodeid"], record["host"] or "")
 
 
 @pytest.hookimpl(trylast=True)

@@ -32,6 +32,18 @@ class Results:
         self.finished = time.time()
 
 
+def other_params(nodeid, host):
+    """A parametrized check's parameters besides the host: test_x[web1-3] -> "[3]",
+    test_tls_enforced[web1-api] -> "[api]"."""
+    ids = nodeid.rpartition("[")[2][:-1] if nodeid.endswith("]") else ""
+    if ids.startswith(host):
+        ids = ids[len(host) :]
+    elif ids.endswith(host):
+        ids = ids[: -len(host)]
+    ids = ids.strip("-")
+    return f"[{ids}]" if ids else ""
+
+
 def results_of(config):
     """The Results of this run (on the controller; None on an xdist worker)."""
     return config.stash.get(RESULTS, None)

@@ -65,6 +65,7 @@ def result_of(record, rule_index):
             "severity": record["severity"],
             "nodeid": record["nodeid"],
             **({"reason": record["reason"]} if record.get("reason") else {}),
+            **{key: record[key] for key in ("subject", "findings") if key in record},
         },
     }
     if record["outcome"] == "waived":

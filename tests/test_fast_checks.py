@@ -16,6 +16,7 @@ from checks import test_host as host_check
 from checks import test_images as images_check
 from checks import test_logging as logging_check
 from checks import test_monitoring as monitoring_check
+from fleetready.outcome.findings import Findings
 from tests.test_fast_gather import HOSTS, facts, policy
 
 CHECKS = [
@@ -66,8 +67,9 @@ def judge(check, name):
         "policy": policy(name),
         "facts": facts(name),
         "request": SimpleNamespace(node=SimpleNamespace(user_properties=[])),
-        "metrics_scrape": None,
-    }  # monitoring.scrape_from: host
+        "metrics_scrape": None,  # monitoring.scrape_from: host
+        "findings": Findings(),
+    }
     try:
         params = signature(check).parameters
         if "deis" in params:  # the check module's own fixture: it skips non-Deis hosts

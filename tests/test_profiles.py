@@ -82,7 +82,7 @@ def test_default_profile_is_docker_host(tmp_path):
             "probe_from": "controller",
             "ruleset": None,
         },
-        "tls": {"expiry_warning_days": 14, "endpoints": []},
+        "tls": {"expiry_warning_days": 14, "timeout": 3, "endpoints": []},
         "backups": {"sources": []},
         "logging": {
             "drain": None,
@@ -127,6 +127,8 @@ def test_deis_v1_profile(tmp_path):
             "server_name": None,
             "ca_file": None,
             "require_hsts": True,
+            "redirect_host": None,
+            "redirect_path": "/",
         }
     ]
     [source] = policy["backups"]["sources"]

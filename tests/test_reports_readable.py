@@ -97,7 +97,7 @@ def test_junit_counts_errors_and_unreachable_hosts_as_errors(run):
         str(counts["error"] + counts["unreachable"]),
     )
     cases = {(c.get("classname"), c.get("name")): c for c in suite.iter("testcase")}
-    tls = cases[("here", "FR-TLS-01 test_tls_enforced")]  # raised while judging, not in setup
+    tls = cases[("here", "FR-TLS-01 test_tls_enforced[web]")]  # raised while judging, not in setup
     assert tls.find("failure") is None and "could not probe web" in tls.find("error").get("message")
     assert cases[("here", "FR-MON-01 test_metrics_answering")].find("failure") is not None
 
@@ -109,8 +109,8 @@ def test_junit_structured_properties_are_json(run):
         for c in ET.parse(out / "junit.xml").iter("testcase")
         if c.get("name").startswith("FR-TLS-01") and c.get("classname") == "here"
     )
-    verdicts = json.loads(next(p.get("value") for p in case.iter("property") if p.get("name") == "tls_verdicts"))
-    assert [(v["name"], v["problems"]) for v in verdicts] == [("web", ["unreachable"])]
+    verdict = json.loads(next(p.get("value") for p in case.iter("property") if p.get("name") == "tls_verdict"))
+    assert (verdict["name"], verdict["problems"]) == ("web", ["unreachable"])
 
 
 def test_each_html_row_shows_the_suites_outcome(run):

@@ -9,6 +9,8 @@ from types import SimpleNamespace
 import pytest
 
 from checks import test_tls as tls_check
+from fleetready.judge.tls import MESSAGES
+from fleetready.outcome.findings import Findings
 from fleetready.probe import tls_probe
 from fleetready.probe.tls_probe import ProbeError, VerdictCache, probe_endpoint
 from tests.tls_servers import DAY, LEGACY, SERVER_NAME, STRONG, Lab, Pki, issue, new_key, now
@@ -262,15 +264,60 @@ def test_cache_probes_each_endpoint_once(endpoints, monkeypatch):
         {"name": "gone", "host": "127.0.0.1", "port": closed["port"], "ca_file": sound["ca_file"]},
     ]
     cache = VerdictCache()
-    first = cache.verdicts("127.0.0.1", policy_endpoints, 14)
-    second = cache.verdicts("127.0.0.1", policy_endpoints, 14)
+    first = cache.verdicts("127.0.0.1", {"expiry_warning_days": 14, "endpoints": policy_endpoints})
+    second = cache.verdicts("127.0.0.1", {"expiry_warning_days": 14, "endpoints": policy_endpoints})
     assert len(calls) == 2 and first == second
     assert [(v["name"], v["problems"]) for v in first] == [("web", []), ("gone", ["unreachable"])]
 
 
-# ---- the check itself, on hand-made verdicts -------------------------------------------
+def test_endpoint_settings_override_the_policy_wide_ones(endpoints, lab):
+    """expiry_warning_days and timeout per endpoint, else the policy's; the plain-HTTP request
+    asks for the endpoint's redirect_host and redirect_path."""
+    sound, silent = endpoints["sound"], endpoints["silent_port"]
+    common = {"host": "127.0.0.1", "server_name": SERVER_NAME, "ca_file": sound["ca_file"]}
+    tls = {
+        "expiry_warning_days": 14,
+        "timeout": 0.2,
+        "endpoints": [
+            dict(common, name="web", port=sound["port"], http_port=sound["http_port"]),
+            # The sound leaf expires within 10 years: with that warning it is expiring soon.
+            dict(
+                common,
+                name="soon",
+                port=sound["port"],
+                http_port=sound["http_port"],
+                expiry_warning_days=3650,
+                redirect_host="www.tls.test",
+                redirect_path="/login?next=/",
+            ),
+            dict(common, name="slow", port=silent["port"], timeout=1.5),
+            dict(common, name="quick", port=silent["port"]),
+        ],
+    }
+    web, soon, slow, quick = VerdictCache().verdicts("127.0.0.1", tls)
+    assert web["problems"] == [] and web["details"]["http"]["request"] == f"http://{SERVER_NAME}:{sound['http_port']}/"
+    assert soon["problems"] == ["cert_expiring_soon"]
+    assert soon["details"]["http"]["request"] == f"http://www.tls.test:{sound['http_port']}/login?next=/"
+    assert slow["problems"] == quick["problems"] == ["unreachable"]
+    assert slow["details"]["timings_ms"]["main"] >= 1400 > 1000 > quick["details"]["timings_ms"]["main"]
 
-TARGET = SimpleNamespace(name="web1", address="127.0.0.1")
+
+def test_endpoint_args_default_to_the_policy():
+    endpoint = {"name": "web", "port": 8443}
+    assert tls_probe.endpoint_args("10.0.0.5", endpoint, {"expiry_warning_days": 14, "timeout": 3}) == (
+        "10.0.0.5",
+        8443,
+        "10.0.0.5",
+        None,
+        None,
+        14,
+        3,
+        None,
+        "/",
+    )
+
+
+# ---- the check itself, on hand-made verdicts -------------------------------------------
 
 
 def _verdict(name, problems, error=None):
@@ -283,39 +330,46 @@ def _verdict(name, problems, error=None):
     }
 
 
-def _run_check(endpoints, verdicts):
+def _run_check(endpoint, verdicts):
+    """(user_properties, findings) of the check on one endpoint of a host with these verdicts."""
     request = SimpleNamespace(node=SimpleNamespace(user_properties=[]))
-    tls_check.test_tls_enforced(TARGET, {"tls": {"endpoints": endpoints}}, verdicts, request)
-    return request.node.user_properties
+    findings = Findings()
+    tls_check.test_tls_enforced(endpoint, verdicts, findings, request)
+    return request.node.user_properties, findings.found
 
 
 def test_check_skips_without_endpoints():
     with pytest.raises(pytest.skip.Exception, match="no TLS endpoints"):
-        _run_check([], [])
+        _run_check(None, [])
 
 
-def test_check_errors_on_unreachable_endpoint():
+def test_an_unreachable_endpoint_is_its_own_error_and_the_others_keep_their_findings():
     verdicts = [_verdict("api", ["no_hsts"]), _verdict("web", ["unreachable"], "refused")]
     with pytest.raises(ProbeError, match=r"web \(web.test:443\): refused"):
-        _run_check([{"name": "api"}, {"name": "web"}], verdicts)
+        _run_check({"name": "web"}, verdicts)
+    with pytest.raises(AssertionError, match=r"^api \(api.test:443\): no HSTS header$"):
+        _run_check({"name": "api"}, verdicts)
 
 
 def test_check_drops_hsts_when_not_required():
     verdicts = [_verdict("api", ["no_hsts"])]
-    assert _run_check([{"name": "api", "require_hsts": False}], verdicts) == [("tls_verdicts", verdicts)]
+    assert _run_check({"name": "api", "require_hsts": False}, verdicts) == ([("tls_verdict", verdicts[0])], [])
 
 
-def test_check_fails_listing_every_endpoint_and_code():
-    verdicts = [
-        _verdict("api", ["cert_expired", "no_hsts"]),
-        _verdict("web", []),
-        _verdict("www", ["no_https_redirect"]),
-    ]
+def test_check_names_what_is_wrong_one_finding_per_code():
+    verdicts = [_verdict("web", []), _verdict("api", ["cert_expired", "legacy_protocol_tls1_1", "no_hsts"])]
     with pytest.raises(AssertionError) as failure:
-        _run_check([{"name": "api"}, {"name": "web"}, {"name": "www"}], verdicts)
-    assert str(failure.value).startswith(
-        "TLS not enforced: api (api.test:443): cert_expired, no_hsts; www (www.test:443): no_https_redirect"
+        _run_check({"name": "api"}, verdicts)
+    assert str(failure.value) == (
+        "api (api.test:443): certificate expired; legacy protocol TLS 1.1 offered; no HSTS header"
     )
+    assert "not enforced" not in str(failure.value)
+    _, found = _run_check({"name": "web"}, verdicts)
+    assert found == []
+
+
+def test_every_problem_code_reads_as_words():
+    assert set(MESSAGES) == set(tls_probe.PROBLEM_CODES) - {"unreachable"}
 
 
 def test_local_target_endpoints_are_on_loopback():

@@ -10,6 +10,8 @@ from tests.conftest import run_fleetready
 from tests.test_reports import fleet_args, write_inventory
 
 TODAY = datetime.date.today()
+# The images the missing_images scenario lacks (lab/scenarios.yaml).
+APP, WORKER = "fleetready-lab/app:1.0", "fleetready-lab/worker:1.0"
 
 
 def waiver(scope, days, **what):
@@ -78,7 +80,14 @@ def run(lab, tmp_path_factory):
         tmp / "inv.yml",
         lab,
         {
-            "web": {"by-host": "noimages", "expired": "noimages", "unwaived": "noimages", "other-control": "noimages"},
+            "web": {
+                "by-host": "noimages",
+                "expired": "noimages",
+                "unwaived": "noimages",
+                "other-control": "noimages",
+                "one-image": "noimages",
+                "both-images": "noimages",
+            },
             "legacy": {"by-group": "noimages"},
             "down": {"down": "sshd0"},
         },
@@ -93,6 +102,10 @@ def run(lab, tmp_path_factory):
                     waiver("host expired", -1),
                     waiver("host other-control", 60, control="FR-TLS-01"),
                     waiver("group down", 60, check="test_facts_gathered"),
+                    # Waivers of one finding: one missing image of the two, then both.
+                    waiver("host one-image", 60, control="FR-IMG-01", subject=APP, finding="missing"),
+                    waiver("host both-images", 60, control="FR-IMG-01", subject=APP, finding="missing"),
+                    waiver("host both-images", 60, control="FR-IMG-01", subject=WORKER, finding="missing"),
                 ]
             },
             sort_keys=False,
@@ -121,7 +134,7 @@ def test_waived_by_host_and_by_group_with_reason_and_owner(run):
         assert got[name]["waiver"]["source"].startswith(f"{waivers}:")
         assert "images not preseeded" in got[name]["message"]
     assert got["unwaived"]["outcome"] == "fail" and got["other-control"]["outcome"] == "fail"
-    assert "2 waived" in output
+    assert "3 waived" in output  # and both-images (test_a_finding_waiver_accepts_its_image_only)
 
 
 def test_expired_waiver_no_longer_applies_and_says_so(run):
@@ -156,3 +169,18 @@ def test_waived_results_pass_the_gate(lab, run, tmp_path):
     assert "critical failing   0  limit   0  waived   1  ok" in output
     junit = (tmp_path / "j.xml").read_text()
     assert 'name="outcome" value="waived"' in junit and "waived: &lt;b&gt;group legacy" in junit
+
+
+def test_a_finding_waiver_accepts_its_image_only(run):
+    (_, results, _), waivers = run
+    got = by_host(results)
+    one = got["one-image"]
+    assert one["outcome"] == "fail", one
+    assert one["message"] == f"images not preseeded: {WORKER}: missing"  # the unwaived finding alone
+    assert [(f["subject"], f["code"], "waiver" in f) for f in one["findings"]] == [
+        (APP, "missing", True),
+        (WORKER, "missing", False),
+    ]
+    both = got["both-images"]
+    assert both["outcome"] == "waived" and both["waived_outcome"] == "fail", both
+    assert all(f["waiver"]["source"].startswith(f"{waivers}:") for f in both["findings"])

@@ -3,7 +3,7 @@ read by the checks as mappings (`policy["tls"]["endpoints"]`), every key present
 types are those of policy_schema.json, the one schema (tests/test_profiles.py holds the two
 together); what a key means is said there."""
 
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 
 class Platform(TypedDict):
@@ -38,10 +38,15 @@ class TlsEndpoint(TypedDict):
     server_name: str | None
     ca_file: str | None  # absolute
     require_hsts: bool
+    expiry_warning_days: NotRequired[int]  # left out: Tls's
+    timeout: NotRequired[int | float]  # left out: Tls's
+    redirect_host: str | None
+    redirect_path: str
 
 
 class Tls(TypedDict):
     expiry_warning_days: int
+    timeout: int | float
     endpoints: list[TlsEndpoint]
 
 

@@ -9,6 +9,19 @@ Unreachable hosts are never waived: a host that did not answer cannot have been 
         owner: ops@example.com
         expires: 2026-09-30         # last day the waiver applies
 
+A waiver may accept single findings of a check that reports them one by one (FR-TLS-01,
+FR-IMG-01, FR-FW-02): `finding: CODE` accepts that problem code only, `subject: NAME` (with a
+finding) only on that TLS endpoint, image reference or port. The result is then `waived` only
+when waivers cover every finding; a finding none covers still fails it, named alone:
+
+      - control: FR-TLS-01
+        scope: host web1
+        subject: api                # the endpoint's name in the policy
+        finding: legacy_protocol_tls1_1
+        reason: old Android clients until the app update ships
+        owner: ops@example.com
+        expires: 2027-03-01
+
 A waiver within WARN_DAYS of expiry is announced in the terminal; an expired one no longer
 applies and the terminal says so. The file is validated at start-up (exit status 4). A waiver
 whose host or group is not in the inventory (all of it, whatever --limit selects), or whose
@@ -24,7 +37,7 @@ from fleetready.config.inventory import hosts_from_uris, local_host
 from fleetready.config.yamlfile import describe, load_yaml
 
 WARN_DAYS = 14
-KEYS = ("control", "check", "scope", "reason", "owner", "expires")
+KEYS = ("control", "check", "scope", "subject", "finding", "reason", "owner", "expires")
 
 
 @dataclass(frozen=True)
@@ -33,12 +46,26 @@ class Waiver:
     check: str | None
     scope: str  # "all", or "host" / "group"
     name: str | None  # the host or group name
+    subject: str | None  # with finding: only findings about this endpoint, image or port
+    finding: str | None  # only findings of this problem code (None: the whole result)
     reason: str
     owner: str
     expires: datetime.date
     where: str  # FILE:LINE
 
     def matches(self, info, groups):
+        """Whether this waiver, of a whole result (no finding:), accepts the result `info`."""
+        return self.finding is None and self._applies(info, groups)
+
+    def covers(self, info, groups, finding):
+        """Whether this waiver of one finding accepts `finding` of the result `info`."""
+        return (
+            self.finding == finding["code"]
+            and (self.subject is None or self.subject == finding["subject"])
+            and self._applies(info, groups)
+        )
+
+    def _applies(self, info, groups):
         if (self.control and info["control"] != self.control) or (self.check and info["check"] != self.check):
             return False
         return (
@@ -47,9 +74,16 @@ class Waiver:
             or (self.scope == "group" and self.name in groups)
         )
 
+    def record(self):
+        """The waiver as results carry it."""
+        return {"reason": self.reason, "owner": self.owner, "expires": self.expires.isoformat(), "source": self.where}
+
     def describe(self):
         scope = "all hosts" if self.scope == "all" else f"{self.scope} {self.name}"
-        return f"{self.where}: {self.control or self.check} on {scope} (owner {self.owner})"
+        what = self.control or self.check
+        if self.finding:
+            what += f" finding {self.finding}" + (f" on {self.subject}" if self.subject else "")
+        return f"{self.where}: {what} on {scope} (owner {self.owner})"
 
 
 def load_waivers(path):
@@ -82,9 +116,17 @@ def _waiver(path, entries, index):
     for key in ("scope", "reason", "owner", "expires"):
         if key not in entry:
             fail(f"missing {key}:")
-    for key in ("control", "check", "scope", "reason", "owner"):
-        if key in entry and (not isinstance(entry[key], str) or not entry[key].strip()):
+    # A port is a subject too: `subject: 8080` reads as a number.
+    subject = entry.get("subject")
+    if isinstance(subject, int) and not isinstance(subject, bool):
+        subject = str(subject)
+    for key in entry:
+        value = subject if key == "subject" else entry[key]
+        if key != "expires" and (not isinstance(value, str) or not value.strip()):
             fail(f"expected a non-empty string, got {describe(entry[key])}", key)
+    if subject is not None and "finding" not in entry:
+        # A waiver of everything on a subject would accept findings nobody has seen yet.
+        fail("a subject: needs the finding: (problem code) it accepts", "subject")
     kind, _, name = entry["scope"].strip().partition(" ")
     name = name.strip()
     if not ((kind == "all" and not name) or (kind in ("host", "group") and name and " " not in name)):
@@ -102,6 +144,8 @@ def _waiver(path, entries, index):
         entry.get("check"),
         kind,
         name or None,
+        subject.strip() if subject is not None else None,
+        entry["finding"].strip() if "finding" in entry else None,
         entry["reason"].strip(),
         entry["owner"].strip(),
         expires,

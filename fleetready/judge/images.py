@@ -36,13 +36,14 @@ def required_images(policy: Mapping[str, Any], facts: Facts) -> list[str]:
     return list(components.values()) + [r for r in images["required"] if normalize(r)[0] not in replaced]
 
 
-def finding(ref: str, images: ImagesFacts) -> str | None:
-    """None when ref is in the engine, else what is wrong with it."""
+def finding(ref: str, images: ImagesFacts) -> tuple[str, str] | None:
+    """None when ref is in the engine, else (problem code, what is wrong with it): `missing`
+    or `wrong_digest`."""
     name, tag, digest = normalize(ref)
     if tag:
         tagged = [i for i in images if f"{name}:{tag}" in i["tags"]]
         if not tagged:
-            return f"{ref}: missing"
+            return "missing", f"{ref}: missing"
         candidates = tagged
     else:
         candidates = [
@@ -51,8 +52,8 @@ def finding(ref: str, images: ImagesFacts) -> str | None:
             if any(d.startswith(name + "@") for d in i["digests"]) or any(t.startswith(name + ":") for t in i["tags"])
         ]
         if not candidates:
-            return f"{ref}: missing"
+            return "missing", f"{ref}: missing"
     if digest and not any(f"{name}@{digest}" in i["digests"] for i in candidates):
         local = sorted({d.split("@")[1] for i in candidates for d in i["digests"] if d.startswith(name + "@")})
-        return f"{ref}: wrong digest (local: {', '.join(local) or 'no registry digest'})"
+        return "wrong_digest", f"{ref}: wrong digest (local: {', '.join(local) or 'no registry digest'})"
     return None

@@ -19,6 +19,15 @@ class Waiver(TypedDict):
     source: str  # FILE:LINE
 
 
+class Finding(TypedDict):
+    """One thing a check found wrong (fleetready/outcome/findings.py); `waiver` when one accepts it."""
+
+    subject: str  # what it is about: a TLS endpoint's name, an image reference, a port
+    code: str  # a problem code, stable across runs: what a waiver names
+    message: str
+    waiver: NotRequired[Waiver]
+
+
 class Result(TypedDict):
     """One (host, check): set by the plugin as the check ends (fixtures/outcomes.py); `nodeid`
     and `duration` are added when the run's results collect it (reports/results.py)."""
@@ -32,6 +41,8 @@ class Result(TypedDict):
     message: str
     phase: Literal["setup", "call", "teardown"]
     evidence: dict[str, Any] | None  # the host's facts and what the check recorded (call only)
+    subject: NotRequired[str]  # a check run per subject of a host (a TLS endpoint): its name
+    findings: NotRequired[list[Finding]]  # a fail's findings, when its check reports them one by one
     reason: NotRequired[str]  # unreachable only: refused, timeout, auth, host key, ...
     waived_outcome: NotRequired[Outcome]
     waiver: NotRequired[Waiver]
