@@ -25,7 +25,10 @@ class Results:
     def pytest_runtest_logreport(self, report):
         info = getattr(report, "fleetready", None)
         if info is not None:
-            self.records[report.nodeid] = dict(info, nodeid=report.nodeid, duration=round(report.duration, 4))
+            # The report's own dict, not a copy: a 10,000-host run keeps both (the terminal keeps
+            # every report), and nothing changes a report's record once it is logged.
+            info.update(nodeid=report.nodeid, duration=round(report.duration, 4))
+            self.records[report.nodeid] = info
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self):
