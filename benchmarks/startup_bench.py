@@ -2,7 +2,7 @@
 
     python -m benchmarks.startup_bench --repeats 9
 
-Three commands, interleaved round by round, each from a fresh working directory:
+Three commands, interleaved round by round, from a temporary working directory:
 
 - local: `bin/fleetready -q` with no arguments (this machine's checks);
 - tls-only: `bin/fleetready -q -k FR-TLS-01` over a one-host inventory whose profile has one
@@ -11,8 +11,11 @@ Three commands, interleaved round by round, each from a fresh working directory:
 - floor: `python -c "import pytest"` with the same interpreter.
 
 Start-up is the process's wall time less pytest's own session time (the `in 0.12s` of its
-last line): interpreter, plugins, options, configure; everything before the first item is
-collected. CPU is user+sys of the process and its children (os.wait4).
+last line): interpreter, plugins, options, configure before the session, and pytest's
+teardown after it. CPU is user+sys of the process and its children (os.wait4).
+
+`--checkout DIR` (repeatable) measures other checkouts of fleetready in the same rounds, e.g. a
+`git worktree` of the commit before a change: before and after under the same load.
 """
 
 import argparse
@@ -29,8 +32,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PYTHON = ROOT / ".venv" / "bin" / "python"
-FLEETREADY = ROOT / "bin" / "fleetready"
 SESSION = re.compile(r" in ([0-9.]+)s")
 
 
@@ -97,29 +98,34 @@ def measure(argv, cwd, env):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--checkout", action="append", type=Path, help="default: this one")
     args = parser.parse_args()
-    # As bin/fleetready runs: bytecode cached; this checkout's modules, wherever it is.
+    checkouts = [path.resolve() for path in args.checkout or [ROOT]]
+    # As bin/fleetready runs: bytecode cached.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPATH"] = str(ROOT)
     with tempfile.TemporaryDirectory(prefix="fleetready-startup-") as tmp:
         workdir = Path(tmp)
         server, ca = tls_server(workdir)
         inventory = tls_only_inventory(workdir, server.server_address[1], ca)
-        commands = {
-            "local": [str(FLEETREADY), "-q"],
-            "tls-only": [str(FLEETREADY), "-q", "-k", "FR-TLS-01", "--inventory", str(inventory)],
-            "import pytest": [str(PYTHON), "-c", "import pytest"],
-        }
-        for argv in commands.values():  # warm: bytecode written, files in the page cache
-            measure(argv, workdir, env)
+        commands = {}
+        for root in checkouts:
+            fleetready = str(root / "bin" / "fleetready")
+            label = f"{root.name}: " if len(checkouts) > 1 else ""
+            commands[label + "local"] = root, [fleetready, "-q"]
+            commands[label + "tls-only"] = root, [fleetready, "-q", "-k", "FR-TLS-01", "--inventory", str(inventory)]
+        commands["import pytest"] = ROOT, [str(ROOT / ".venv" / "bin" / "python"), "-c", "import pytest"]
+        for root, argv in commands.values():  # warm: bytecode written, files in the page cache
+            measure(argv, workdir, {**env, "PYTHONPATH": str(root)})
         load = os.getloadavg()
         runs = {name: [] for name in commands}
         for _ in range(args.repeats):
-            for name, argv in commands.items():
-                runs[name].append(measure(argv, workdir, env))
+            for name, (root, argv) in commands.items():
+                # PYTHONPATH: the checkout's own modules, whichever the venv's .pth names
+                runs[name].append(measure(argv, workdir, {**env, "PYTHONPATH": str(root)}))
         server.shutdown()
     print(f"medians of {args.repeats}, interleaved; load average {load[0]:.2f} before, {os.getloadavg()[0]:.2f} after")
-    print(f"{'run':<14} {'wall':>8} {'CPU':>8} {'start-up':>9} {'session':>8}")
+    width = max(map(len, runs))
+    print(f"{'run':<{width}} {'wall':>8} {'CPU':>8} {'start-up':>9} {'session':>8}")
     for name, results in runs.items():
         wall, cpu = (statistics.median(r[i] for r in results) for i in (0, 1))
         sessions = [r[2] for r in results if r[2] is not None]
@@ -128,7 +134,7 @@ def main():
             if len(sessions) == len(results)
             else ("", "")
         )
-        print(f"{name:<14} {wall:>6.3f} s {cpu:>6.3f} s {startup:>9} {session:>8}")
+        print(f"{name:<{width}} {wall:>6.3f} s {cpu:>6.3f} s {startup:>9} {session:>8}")
     return 0
 
 
