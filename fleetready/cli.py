@@ -25,7 +25,6 @@ def main(argv=None):
     # nothing in the caller's directory (a fleetready/ of its own, say) is imported instead.
     # --tb=line: a failed check is its host, file and finding; the traceback adds nothing.
     # -r sX: skip reasons, no short summary repeating each failure (as pytest.ini in a checkout).
-    # -p no:xdist.looponfail: xdist's deprecated --looponfail, whose import is start-up time.
     os.execve(
         sys.executable,
         [
@@ -36,8 +35,6 @@ def main(argv=None):
             str(PACKAGE),
             "-p",
             "no:cacheprovider",
-            "-p",
-            "no:xdist.looponfail",
             "--tb=line",
             "-r",
             "sX",
