@@ -5,8 +5,6 @@ was. Interrupted runs (exit status 2) are not recorded: their partial results wo
 a fleet that shrank.
 """
 
-import sqlite3
-
 import pytest
 
 from fleetready.config.errors import ConfigError
@@ -51,6 +49,9 @@ SELECT = ", ".join(f'{"check_name" if c == "check" else c} AS "{c}"' for c in CO
 
 
 def _connect(path):
+    # sqlite3 (a few ms of start-up) only for a run with --history, or one comparing against it.
+    import sqlite3
+
     try:
         db = sqlite3.connect(path, timeout=30, isolation_level=None)
         db.row_factory = sqlite3.Row

@@ -9,6 +9,7 @@ and the results table lists a bounded sample (benchmarks/html_bench.py measures 
 """
 
 import collections
+import functools
 import json
 
 import jinja2
@@ -55,7 +56,14 @@ TEMPLATES = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-CELLS = TEMPLATES.get_template("table.html.j2").module
+
+
+@functools.cache
+def _cells():
+    """The table cells' macros, compiled when a report is written (about 10 ms of start-up)."""
+    return TEMPLATES.get_template("table.html.j2").module
+
+
 TABLE = pytest.StashKey()
 
 
@@ -154,14 +162,14 @@ class Table:
                 cells.clear()  # pytest-html leaves the row out
                 return
         if info:  # the suite's outcome, not pytest's: an unreachable host failed nothing, it was not judged
-            cells[0] = CELLS.td(RESULT[info["outcome"]], "col-result")
+            cells[0] = _cells().td(RESULT[info["outcome"]], "col-result")
         # pytest-html puts the test ID in unescaped; a host name is inventory input.
         cells[1:2] = [
-            CELLS.td(info.get("host") or "", "col-host"),
-            CELLS.td(info.get("control") or "", "col-control"),
-            CELLS.td(info.get("severity") or ""),
-            CELLS.td(info.get("outcome") or "", "o-" + (info.get("outcome") or "")),
-            CELLS.td(report.nodeid, "col-testId"),
+            _cells().td(info.get("host") or "", "col-host"),
+            _cells().td(info.get("control") or "", "col-control"),
+            _cells().td(info.get("severity") or ""),
+            _cells().td(info.get("outcome") or "", "o-" + (info.get("outcome") or "")),
+            _cells().td(report.nodeid, "col-testId"),
         ]
 
 
@@ -186,7 +194,12 @@ def pytest_html_results_summary(prefix, summary, postfix, session):
 
 
 def pytest_html_results_table_header(cells):
-    cells[1:1] = [CELLS.th("Host", "host"), CELLS.th("Control", "control"), CELLS.th("Severity"), CELLS.th("Outcome")]
+    cells[1:1] = [
+        _cells().th("Host", "host"),
+        _cells().th("Control", "control"),
+        _cells().th("Severity"),
+        _cells().th("Outcome"),
+    ]
 
 
 def pytest_html_results_table_html(report, data):
@@ -194,8 +207,8 @@ def pytest_html_results_table_html(report, data):
     if info is None:
         return
     if info.get("message"):
-        data.insert(0, CELLS.finding(info["message"]))
+        data.insert(0, _cells().finding(info["message"]))
     if info.get("waiver"):
-        data.insert(1, CELLS.waiver(info["waiver"]))
+        data.insert(1, _cells().waiver(info["waiver"]))
     if info.get("evidence"):
-        data.append(CELLS.evidence(json.dumps(info["evidence"], indent=1, default=str, sort_keys=True)))
+        data.append(_cells().evidence(json.dumps(info["evidence"], indent=1, default=str, sort_keys=True)))

@@ -2,6 +2,9 @@
 
 import itertools
 import pathlib
+import shutil
+import subprocess
+import sys
 import types
 import typing
 
@@ -13,7 +16,16 @@ from hypothesis import strategies as st
 from fleetready.config.errors import ConfigError
 from fleetready.config.inventory import load_inventory
 from fleetready.config.policy_model import Policy
-from fleetready.config.profiles import SCHEMA, available_profiles, load_profile, resolve_policy
+from fleetready.config.profiles import (
+    SCHEMA,
+    SHIPPED_VALID,
+    _validator,
+    available_profiles,
+    load_profile,
+    resolve_policy,
+    validity_key,
+)
+from fleetready.config.yamlfile import load_yaml
 from lab.images import DEIS_COMPONENTS  # the lab's Deis hosts run the images the profile names
 from tests.files import write
 
@@ -64,6 +76,39 @@ def test_shipped_profiles_load():
     assert available_profiles(REPO_PROFILES) == ["deis-v1", "docker-host"]
     for name in available_profiles(REPO_PROFILES):
         assert load_profile(name, REPO_PROFILES)["profile"] == name
+
+
+def test_shipped_profiles_are_valid_and_their_digests_current():
+    """A run takes the shipped profiles as valid by their digests (jsonschema is not imported
+    for them): here they are checked, and the digests held to them and to the schema."""
+    shipped = [load_yaml(f"{REPO_PROFILES}/{name}.yaml") for name in available_profiles(REPO_PROFILES)]
+    for profile in shipped:
+        assert not [error.message for error in _validator().iter_errors(profile)], profile.source
+    digests = sorted(validity_key(profile, full) for profile in shipped for full in (False, True))
+    assert sorted(SHIPPED_VALID) == digests, (
+        "stale: write these lines to fleetready/config/policy_valid.txt\n" + "\n".join(digests)
+    )
+
+
+def test_an_edited_shipped_profile_is_checked(tmp_path):
+    edited = shutil.copytree(REPO_PROFILES, tmp_path / "profiles")
+    with open(edited / "docker-host.yaml", "a") as f:
+        f.write("firewal: {}\n")
+    host = host_of(tmp_path, "all:\n  hosts:\n    h1: {}\n")
+    assert policy_error(host, str(edited)).endswith(
+        "docker-host.yaml:9: firewal: unknown key; did you mean 'firewall'?"
+    )
+
+
+def test_a_shipped_profile_needs_no_jsonschema(tmp_path):
+    """Start-up: resolving a shipped profile nothing overrides imports no jsonschema."""
+    code = (
+        "import sys; from fleetready.config.inventory import local_host;"
+        "from fleetready.config.profiles import resolve_policy;"
+        f"resolve_policy(local_host(), {REPO_PROFILES!r}); print('jsonschema' in sys.modules)"
+    )
+    imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert imported == "False\n"
 
 
 def test_default_profile_is_docker_host(tmp_path):
