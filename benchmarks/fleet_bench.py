@@ -169,15 +169,15 @@ def markdown_table(header, rows):
     return "\n".join("| " + " | ".join(map(str, cells)) + " |" for cells in [header, ["---"] * len(header), *rows])
 
 
-def rewrite_readme(name, block):
-    """Replaces what README.md holds between `<!-- name -->` and `<!-- /name -->` with block."""
+def rewrite_readme(name, block, readme=README):
+    """Replaces what the README holds between `<!-- name -->` and `<!-- /name -->` with block."""
     start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
-    match = re.search(re.escape(start) + ".*?" + re.escape(end), README.read_text(), re.S)
+    text = readme.read_text()
+    match = re.search(re.escape(start) + ".*?" + re.escape(end), text, re.S)
     if match is None:
-        sys.exit(f"README.md: no {start} ... {end} to rewrite")
-    text = README.read_text()
-    README.write_text(text[: match.start()] + f"{start}\n{block}\n{end}" + text[match.end() :])
-    print(f"README.md: {name} table rewritten")
+        sys.exit(f"{readme}: no {start} ... {end} to rewrite")
+    readme.write_text(text[: match.start()] + f"{start}\n{block}\n{end}" + text[match.end() :])
+    print(f"{readme}: {name} table rewritten")
 
 
 def load_range(samples):
