@@ -98,6 +98,12 @@ class Gate:
         if report.failed and getattr(report, "fleetready", None) is None:
             self.other_failures += 1
 
+    def pytest_collectreport(self, report):
+        # So is a module that did not collect (an import error, or pytest-xdist's workers
+        # collecting different tests): pytest's own exit status says so, the thresholds must not undo it.
+        if report.failed:
+            self.other_failures += 1
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session):
         results = results_of(session.config)

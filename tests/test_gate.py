@@ -199,3 +199,13 @@ def test_new_only_against_history(lab, inventory, tmp_path):
     code, results, output = run_fleetready(fleet_args(lab, inventory, "--gate-new-only", "--history", history))
     assert code == 0, output
     assert [(r["host"], r["control"]) for r in results["changes"]["still_failing"]] == [("noimages", "FR-IMG-01")]
+
+
+@pytest.mark.e2e
+def test_a_check_module_that_does_not_collect_never_lets_the_run_pass(tmp_path):
+    """The hosts' checks pass, but a check module did not even import: the gate's thresholds
+    weigh (host, check) results only, and must not turn that into a passing run."""
+    check = tmp_path / "test_broken.py"
+    check.write_text("import no_such_module\n")
+    code, _, output = run_fleetready(["checks/test_host.py", str(check), "--continue-on-collection-errors"])
+    assert code == 1 and "no_such_module" in output, output
