@@ -258,3 +258,17 @@ def test_a_run_writes_every_report_through_pytest(tmp_path):
     html = out["report.html"].read_text()
     assert "fleetready-matrix" in html and "127.0.0.1" in html
     assert sqlite3.connect(out["history.db"]).execute("SELECT count(*) FROM runs").fetchone() == (1,)
+
+
+def test_evidence_of_any_json_value_and_of_a_check_with_its_hosts_shared_facts():
+    """A JUnit property's value may be a list; a check's record merges with its host's facts,
+    masked once and shared by the host's checks."""
+    from fleetready.outcome.redact import MASK, Redactor, evidence
+
+    redactor = Redactor(environ={})
+    assert evidence(redactor, ["a", {"token": "s3cr3t-value"}]) == ["a", {"token": MASK}]
+    facts = {"system": {"password": "hunter22-long"}}
+    first = evidence(redactor, {"tls_verdict": {"ok": True}}, facts)
+    second = evidence(redactor, {}, facts)
+    assert first == {"system": {"password": MASK}, "tls_verdict": {"ok": True}}
+    assert first["system"] is second["system"]
